@@ -1,0 +1,283 @@
+"""The `citebot` command.
+
+Every subcommand takes --index and --model; flags override environment
+variables, which override config files (see config/settings.py). Errors a
+user can fix are printed as one line on stderr with a non-zero exit status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Callable
+
+from config.settings import Settings, SettingsError, load_settings
+from embeddings import EmbeddingModelError
+from retrieval.errors import CitebotError, InputError
+
+EXIT_ERROR = 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        settings = load_settings(_overrides(args))
+        return args.run(args, settings) or 0
+    except (CitebotError, SettingsError, EmbeddingModelError) as exc:
+        print(f"citebot: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
+
+
+def _overrides(args: argparse.Namespace) -> dict:
+    return {
+        "index": {"dir": args.index},
+        "model": {"name": args.model},
+        "search": {"top_k": getattr(args, "top_k", None)},
+        "api": {"host": getattr(args, "host", None), "port": getattr(args, "port", None)},
+    }
+
+
+# ------------------------------------------------------------------ commands
+
+
+def _open(settings: Settings, *, create: bool = False):
+    from retrieval.engine import Engine
+
+    return Engine.open(settings, create=create)
+
+
+def cmd_index(args, settings: Settings) -> int:
+    from retrieval.ingest import find_documents, read_document
+
+    files = find_documents([Path(p) for p in args.paths])
+    if not files:
+        raise InputError("no .txt or .md files found in the given paths")
+    encoding = args.encoding or settings.ingest.encoding
+    documents = [read_document(n, p, encoding=encoding, max_bytes=settings.ingest.max_file_bytes) for n, p in files]
+    engine = _open_writer(settings)
+    with _progress_bar() as progress:
+        report = engine.update(
+            documents=documents,
+            keep_only={d.name for d in documents} if args.prune else None,
+            rebuild=args.rebuild,
+            progress=progress,
+        )
+    print(
+        f"indexed {len(documents)} documents into {settings.index.dir} (version {report.version}): "
+        f"{len(report.added)} added, {len(report.updated)} updated, {len(report.unchanged)} unchanged, "
+        f"{len(report.removed)} removed; {report.passages} passages, {report.embedded} embedded "
+        f"in {report.embed_seconds:.2f} s"
+    )
+    return 0
+
+
+def _open_writer(settings: Settings):
+    """An engine that has not loaded the index: indexing must work when the
+    index was built with another model (it is then rebuilt for the new one),
+    and `--rebuild` must work even when the current index is damaged."""
+    from embeddings import load_embedder
+    from retrieval.engine import Engine, _empty_snapshot
+    from retrieval.store import IndexStore
+
+    embedder = load_embedder(settings.model.name, settings.model.cache_dir, batch_size=settings.model.batch_size)
+    store = IndexStore(settings.index.dir, settings.index.keep_versions)
+    return Engine(settings, embedder, store, _empty_snapshot(embedder, settings.index.kind))
+
+
+def cmd_rm(args, settings: Settings) -> int:
+    engine = _open(settings)
+    report = engine.update(remove=args.names)
+    print(f"removed {', '.join(report.removed)} (index version {report.version})")
+    return 0
+
+
+def cmd_ask(args, settings: Settings) -> int:
+    from retrieval.engine import check_question
+
+    from .render import render_answer
+
+    if args.question != "-":
+        check_question(args.question, settings.answer.max_question_chars)  # fail before loading the model
+    engine = _open(settings)
+    if args.question == "-":
+        return _ask_batch(engine)
+    answer = engine.answer(args.question)
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False))
+    else:
+        print(render_answer(answer, settings.answer.quote_chars))
+    return 0
+
+
+def _ask_batch(engine) -> int:
+    """One question per stdin line, one JSON object per stdout line. A bad
+    line gets an error object instead of stopping the batch."""
+    status = 0
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        try:
+            print(json.dumps(engine.answer(line).to_dict(), ensure_ascii=False), flush=True)
+        except InputError as exc:
+            print(json.dumps({"question": line.rstrip("\n"), "error": str(exc)}, ensure_ascii=False), flush=True)
+            status = EXIT_ERROR
+    return status
+
+
+def cmd_repl(args, settings: Settings) -> int:
+    from .repl import run_repl
+
+    run_repl(_open(settings), history_file=settings.model.cache_dir / "repl_history")
+    return 0
+
+
+def cmd_eval(args, settings: Settings) -> int:
+    from retrieval import evaluate
+
+    engine = _open(settings)
+    items = [item for path in args.files for item in evaluate.load_items(Path(path))]
+    outcomes = evaluate.run(engine, items)
+    report = evaluate.summarize(outcomes)
+    if args.show_misses:
+        report["misses"] = evaluate.misses(outcomes)
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=1))
+        return 0
+    for group, figures in report.items():
+        if group == "misses":
+            continue
+        print(f"{group}:")
+        for key, value in figures.items():
+            print(f"  {key:<22} {value}")
+    for miss in report.get("misses", []):
+        print("miss:", json.dumps(miss, ensure_ascii=False))
+    return 0
+
+
+def cmd_calibrate(args, settings: Settings) -> int:
+    from retrieval import evaluate
+    from retrieval.abstain import SHIPPED_MODEL
+
+    engine = _open(settings)
+    items = [item for path in args.files for item in evaluate.load_items(Path(path))]
+    model = evaluate.calibrate(engine, items)
+    out = Path(args.out) if args.out else SHIPPED_MODEL
+    model.save(out)
+    print(f"abstention model fitted on {len(items)} questions, written to {out}")
+    return 0
+
+
+def cmd_doctor(args, settings: Settings) -> int:
+    from retrieval.store import IndexStore
+
+    store = IndexStore(settings.index.dir, settings.index.keep_versions)
+    snapshot = store.load()  # verifies every checksum; raises a clear error if not
+    info = snapshot.info()
+    print(
+        f"ok: {settings.index.dir} version {info.version}, {len(info.documents)} documents, "
+        f"{info.passages} passages, model {info.model_id}, {info.kind} index, built {info.built_at}"
+    )
+    return 0
+
+
+def cmd_telegram(args, settings: Settings) -> int:
+    from .telegram import run
+
+    run(_open(settings), settings, webhook_url=args.webhook_url, listen=args.listen, port=args.webhook_port)
+    return 0
+
+
+def cmd_serve(args, settings: Settings) -> int:
+    from .http_api import serve
+
+    serve(_open(settings, create=args.create), settings)
+    return 0
+
+
+# -------------------------------------------------------------------- parser
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--index", metavar="DIR", help="index directory (default: $CITEBOT_INDEX or settings)")
+    common.add_argument("--model", metavar="NAME", help="embedding model: 'default' or a sentence-transformers name/path")
+
+    parser = argparse.ArgumentParser(prog="citebot", description="Answer questions about your documents, with cited passages.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, run: Callable, help: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, parents=[common], help=help, description=help)
+        p.set_defaults(run=run)
+        return p
+
+    p = command("index", cmd_index, "index .txt/.md files and folders (only changed documents are re-embedded)")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--encoding", help="file encoding, e.g. gb18030 (default: detect UTF-8 / GB18030)")
+    p.add_argument("--prune", action="store_true", help="remove indexed documents that are not in PATHs")
+    p.add_argument("--rebuild", action="store_true", help="build from scratch, ignoring the current index")
+
+    p = command("rm", cmd_rm, "remove documents from the index")
+    p.add_argument("names", nargs="+", metavar="NAME")
+
+    p = command("ask", cmd_ask, "answer one question ('-' reads one question per line from stdin, writes JSON lines)")
+    p.add_argument("question")
+    p.add_argument("--json", action="store_true", help="print the answer as JSON")
+    p.add_argument("--top-k", type=int, help="number of passages to cite")
+
+    command("repl", cmd_repl, "ask questions interactively")
+
+    p = command("eval", cmd_eval, "measure retrieval, answers and abstention on labelled questions (JSONL)")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--show-misses", action="store_true", help="list the questions that went wrong")
+
+    p = command("calibrate", cmd_calibrate, "fit the abstention model on labelled questions (JSONL)")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--out", help="where to write the model (default: the one citebot ships)")
+
+    command("doctor", cmd_doctor, "check an index for damage and report what it holds")
+
+    p = command("telegram", cmd_telegram, "run the Telegram bot (token from $TELEGRAM_BOT_TOKEN)")
+    p.add_argument("--webhook-url", help="receive updates on this public HTTPS URL instead of polling")
+    p.add_argument("--listen", default="127.0.0.1", help="address the webhook server binds to")
+    p.add_argument("--webhook-port", type=int, default=8443)
+
+    p = command("serve", cmd_serve, "run the HTTP API")
+    p.add_argument("--host", help="bind address (default 127.0.0.1)")
+    p.add_argument("--port", type=int)
+    p.add_argument("--create", action="store_true", help="start with an empty index if there is none")
+    return parser
+
+
+class _progress_bar:
+    """A tqdm bar on a terminal for long embedding runs; silent otherwise."""
+
+    def __enter__(self) -> Callable[[int, int], None] | None:
+        self._bar = None
+        if not sys.stderr.isatty() or os.environ.get("CI"):
+            return None
+
+        def update(done: int, total: int) -> None:
+            if self._bar is None:
+                from tqdm import tqdm
+
+                self._bar = tqdm(total=total, unit="passage", desc="embedding")
+            self._bar.update(done - self._bar.n)
+
+        return update
+
+    def __exit__(self, *exc) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

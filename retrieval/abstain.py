@@ -1,0 +1,104 @@
+"""Deciding when the documents do not answer a question.
+
+A single cosine threshold cannot work: with multilingual-e5-small an English
+question about Chinese text scores lower than an unrelated Chinese question.
+So the decision is a small logistic model over several signals, including
+the question's language and its interaction with the dense score, fitted by
+`citebot calibrate` on labelled questions (never on the held-out split) and
+shipped as JSON next to this module.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from .search import SearchResult
+from .sentences import is_chinese
+
+SHIPPED_MODEL = Path(__file__).with_name("abstention.json")
+
+FEATURES = ("dense", "dense_zh", "margin", "lexical", "coverage", "zh")
+
+
+def features(question: str, result: SearchResult) -> dict[str, float]:
+    hits = result.hits
+    top = hits[0] if hits else None
+    second = hits[1].dense if len(hits) > 1 else 0.0
+    zh = 1.0 if is_chinese(question) else 0.0
+    dense = top.dense if top else 0.0
+    return {
+        "dense": dense,
+        "dense_zh": dense * zh,
+        "margin": dense - second if top else 0.0,
+        "lexical": top.lexical if top else 0.0,
+        "coverage": result.lexical_coverage,
+        "zh": zh,
+    }
+
+
+@dataclass
+class AbstentionModel:
+    """Logistic regression: P(answerable) = sigmoid(w · standardised(x) + b)."""
+
+    weights: list[float]
+    bias: float
+    mean: list[float]
+    scale: list[float]
+    threshold: float
+    model_id: str  # the embedding model whose scores it was fitted on
+
+    def probability(self, feats: dict[str, float]) -> float:
+        x = (np.array([feats[f] for f in FEATURES]) - self.mean) / self.scale
+        return 1.0 / (1.0 + math.exp(-(float(np.dot(self.weights, x)) + self.bias)))
+
+    def should_abstain(self, feats: dict[str, float]) -> bool:
+        return self.probability(feats) < self.threshold
+
+    @classmethod
+    def load(cls, path: Path) -> "AbstentionModel":
+        return cls(**json.loads(Path(path).read_text()))
+
+    def save(self, path: Path) -> None:
+        Path(path).write_text(json.dumps(asdict(self), indent=1) + "\n")
+
+    @classmethod
+    def fit(
+        cls,
+        samples: Sequence[dict[str, float]],
+        answerable: Sequence[bool],
+        model_id: str,
+        *,
+        l2: float = 0.1,
+        max_false_abstain: float = 0.03,
+    ) -> "AbstentionModel":
+        """Fit by gradient descent, then choose the threshold that abstains on as
+        many unanswerable questions as possible while abstaining on at most
+        `max_false_abstain` of the answerable ones."""
+        x = np.array([[s[f] for f in FEATURES] for s in samples], dtype=np.float64)
+        y = np.array(answerable, dtype=np.float64)
+        mean, scale = x.mean(axis=0), x.std(axis=0)
+        scale[scale == 0] = 1.0
+        z = (x - mean) / scale
+        # Unanswerable questions are the minority: weight classes equally.
+        weight = np.where(y == 1, 0.5 / max(y.mean(), 1e-9), 0.5 / max(1 - y.mean(), 1e-9))
+        w, b = np.zeros(len(FEATURES)), 0.0
+        for _ in range(5000):
+            p = 1 / (1 + np.exp(-(z @ w + b)))
+            grad = weight * (p - y)
+            w -= 0.1 * (z.T @ grad / len(y) + l2 * w)
+            b -= 0.1 * grad.mean()
+        p = 1 / (1 + np.exp(-(z @ w + b)))
+        positives = np.sort(p[y == 1])
+        allowed = int(math.floor(max_false_abstain * len(positives)))
+        # Halfway below the lowest answerable score we are allowed to keep.
+        threshold = float(positives[allowed]) - 1e-6 if len(positives) else 0.5
+        negatives_above = p[(y == 0) & (p >= threshold)]
+        if len(negatives_above) == 0 and (y == 0).any():
+            threshold = float((positives[allowed] + p[y == 0].max()) / 2)
+        return cls(w.tolist(), float(b), mean.tolist(), scale.tolist(), threshold, model_id)

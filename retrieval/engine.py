@@ -1,0 +1,182 @@
+"""The one object every front end holds: it owns the model and the loaded
+index and answers questions.
+
+All methods are safe to call from several threads at once. A question is
+answered on the index version that was current when it started; a newer
+version committed by any process is picked up by the next question.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+import unicodedata
+from typing import Sequence
+
+import numpy as np
+
+from config.settings import Settings
+from embeddings import Embedder, load_embedder
+
+from . import followup
+from .abstain import SHIPPED_MODEL, AbstentionModel, features
+from .errors import InputError
+from .extract import extract_answer
+from .ingest import Document, decode_text
+from .indexer import IndexReport, Progress, require_index, update_index
+from .lexical import BM25
+from .search import Query, SearchResult, query_terms, search
+from .store import IndexStore, Manifest, Snapshot, build_faiss_index, now
+from .types import Answer, Citation, DocumentInfo, Hit, IndexInfo, Turn
+
+_DOCUMENT_NAME = re.compile(r"^[^/\\\x00-\x1f]{1,200}$")
+
+
+class Engine:
+    def __init__(self, settings: Settings, embedder: Embedder, store: IndexStore, snapshot: Snapshot):
+        self.settings = settings
+        self.embedder = embedder
+        self.store = store
+        self._snapshot = snapshot
+        self._reload_lock = threading.Lock()
+        self._write_lock = threading.Lock()
+        path = settings.search.abstention_model or SHIPPED_MODEL
+        self.abstention = AbstentionModel.load(path)
+
+    @classmethod
+    def open(cls, settings: Settings, *, embedder: Embedder | None = None, create: bool = False) -> "Engine":
+        """Load the model and the index; `create` starts from an empty index
+        when there is none yet (the HTTP API can then add documents)."""
+        store = IndexStore(settings.index.dir, settings.index.keep_versions)
+        if not create:
+            require_index(store)  # before the slow model load, so the error is instant
+        embedder = embedder or load_embedder(
+            settings.model.name, settings.model.cache_dir, batch_size=settings.model.batch_size
+        )
+        if create and not store.exists():
+            snapshot = _empty_snapshot(embedder, settings.index.kind)
+        else:
+            snapshot = store.load(embedder.model_id, ef_search=settings.index.hnsw_ef_search)
+        return cls(settings, embedder, store, snapshot)
+
+    # ------------------------------------------------------------ questions
+
+    def answer(self, question: str, history: Sequence[Turn] = (), top_k: int | None = None) -> Answer:
+        started = time.perf_counter()
+        question = self.check_question(question)
+        snapshot = self.snapshot()
+        timings: dict[str, float] = {}
+
+        query, resolved = self._query(question, history, timings)
+        t0 = time.perf_counter()
+        result = search(snapshot, query, top_k or self.settings.search.top_k, self.settings.search.candidates)
+        timings["search"] = _ms(t0)
+
+        if not result.hits or self.abstention.should_abstain(features(question, result)):
+            timings["total"] = _ms(started)
+            return Answer(question, None, True, [], timings, resolved)
+
+        t0 = time.perf_counter()
+        short = extract_answer(resolved or question, query.vector, result.hits[0].passage.text, self.embedder.embed_passages)
+        timings["answer"] = _ms(t0)
+        timings["total"] = _ms(started)
+        return Answer(question, short, False, _citations(result.hits), timings, resolved)
+
+    def search(self, query: str, k: int = 5) -> list[Hit]:
+        query = self.check_question(query)
+        vector = self.embedder.embed_queries([query])[0]
+        return search(self.snapshot(), Query(vector, query_terms(query)), k, max(k, self.settings.search.candidates)).hits
+
+    def search_result(self, question: str, history: Sequence[Turn] = (), k: int | None = None) -> SearchResult:
+        """The raw ranking with all scores, for evaluation and calibration."""
+        query, _ = self._query(self.check_question(question), history, {})
+        return search(self.snapshot(), query, k or self.settings.search.top_k, self.settings.search.candidates)
+
+    def check_question(self, question: str) -> str:
+        return check_question(question, self.settings.answer.max_question_chars)
+
+    def _query(self, question: str, history: Sequence[Turn], timings: dict[str, float]) -> tuple[Query, str | None]:
+        t0 = time.perf_counter()
+        previous = followup.previous_question(history) if followup.is_follow_up(question, history) else None
+        if previous is None:
+            vector = self.embedder.embed_queries([question])[0]
+            timings["embed"] = _ms(t0)
+            return Query(vector, query_terms(question)), None
+        current, before = self.embedder.embed_queries([question, previous])
+        blended = current + followup.PREVIOUS_WEIGHT * before
+        timings["embed"] = _ms(t0)
+        terms = query_terms(question)
+        weights = {t: followup.PREVIOUS_TERM_WEIGHT for t in query_terms(previous) if t not in terms}
+        query = Query((blended / np.linalg.norm(blended)).astype(np.float32), terms + list(weights), weights)
+        return query, f"{previous} {question}"
+
+    # ---------------------------------------------------------------- index
+
+    def snapshot(self) -> Snapshot:
+        """The current index version, reloaded if another writer committed."""
+        current = self.store.current_version()
+        if current is not None and current != self._snapshot.version:
+            with self._reload_lock:
+                if self.store.current_version() != self._snapshot.version:
+                    self._snapshot = self.store.load(
+                        self.embedder.model_id, ef_search=self.settings.index.hnsw_ef_search
+                    )
+        return self._snapshot
+
+    def info(self) -> IndexInfo:
+        return self.snapshot().info()
+
+    def documents(self) -> list[DocumentInfo]:
+        return self.info().documents
+
+    def add_document(self, name: str, text: str) -> DocumentInfo:
+        name = name.strip() if isinstance(name, str) else ""
+        if not _DOCUMENT_NAME.match(name):
+            raise InputError("a document name must be 1-200 characters without slashes or control characters")
+        text = decode_text(text.encode("utf-8", "surrogatepass"), encoding="utf-8", source=f"document {name!r}")
+        if len(text.encode("utf-8")) > self.settings.ingest.max_file_bytes:
+            raise InputError(f"document {name!r} is too large (the limit is {self.settings.ingest.max_file_bytes:,} bytes)")
+        self.update(documents=[Document(name, text)])
+        return next(d for d in self.documents() if d.name == name)
+
+    def remove_document(self, name: str) -> None:
+        self.update(remove=[name])
+
+    def update(self, *, progress: Progress | None = None, **change) -> IndexReport:
+        """Apply a change (see `update_index`) and switch to the new version."""
+        with self._write_lock:
+            report = update_index(self.store, self.embedder, self.settings, progress=progress, **change)
+        self.snapshot()
+        return report
+
+
+def check_question(question: str, max_chars: int) -> str:
+    """The question, normalised, or an InputError saying what is wrong with it."""
+    if not isinstance(question, str):
+        raise InputError("the question must be text")
+    question = unicodedata.normalize("NFC", question).strip()
+    if not question:
+        raise InputError("the question is empty")
+    if len(question) > max_chars:
+        raise InputError(f"the question is too long ({len(question):,} characters; the limit is {max_chars:,})")
+    if any(unicodedata.category(c) in ("Cc", "Cs", "Co") and c not in "\t\n" for c in question):
+        raise InputError("the question contains control or binary characters")
+    return question
+
+
+def _citations(hits: list[Hit]) -> list[Citation]:
+    return [
+        Citation(h.rank, h.passage.document, h.passage.paragraph, h.passage.section, h.passage.text, round(h.fused, 4))
+        for h in hits
+    ]
+
+
+def _empty_snapshot(embedder: Embedder, kind: str) -> Snapshot:
+    manifest = Manifest(1, 0, embedder.model_id, embedder.dim, kind, now(), 0)
+    vectors = build_faiss_index(np.zeros((0, embedder.dim), dtype=np.float32), kind)
+    return Snapshot(manifest, [], vectors, BM25([]))
+
+
+def _ms(since: float) -> float:
+    return (time.perf_counter() - since) * 1000

@@ -1,0 +1,40 @@
+"""Resolving follow-up questions ("那福建呢？", "And how much were they fined?").
+
+A follow-up leans on the previous question for its topic. It is searched with
+its own vector blended with the previous question's, and with both questions'
+terms (the previous ones down-weighted), so the new detail it asks about
+still decides the ranking. Only questions that look elliptical are treated
+this way: a self-contained question is searched exactly as if asked alone.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Sequence
+
+from .sentences import is_chinese
+from .types import Turn
+
+# Weight of the previous question in the blended query; fitted on the
+# follow-up pairs of tests/eval/followups.jsonl (first half only).
+PREVIOUS_WEIGHT = 0.7
+PREVIOUS_TERM_WEIGHT = 0.5
+
+_ZH_CUES = re.compile(r"^(那|那么|那个|这|还有|另外|其|它|他们|她们|该)|呢[？?]?$|[它其该]")
+_EN_CUES = re.compile(
+    r"^(and|what about|how about|also|then|so|but)\b|\b(it|its|they|them|their|those|these|that one|there)\b",
+    re.IGNORECASE,
+)
+
+
+def is_follow_up(question: str, history: Sequence[Turn]) -> bool:
+    if not history:
+        return False
+    text = question.strip()
+    if is_chinese(text):
+        return bool(_ZH_CUES.search(text)) or len(re.sub(r"\W", "", text)) <= 6
+    return bool(_EN_CUES.search(text)) or len(text.split()) <= 3
+
+
+def previous_question(history: Sequence[Turn]) -> str | None:
+    return history[-1].question if history else None

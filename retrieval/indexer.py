@@ -1,0 +1,173 @@
+"""Changing the index: add, replace and remove documents, embedding only
+what is new.
+
+Each document carries a content hash; an unchanged document is carried over
+with its vectors. Vectors are reused by passage text, so identical
+paragraphs, inside one document or across several, are embedded once. When
+the embedding model changes, nothing is reused and every passage is
+re-embedded, so old and new vectors are never mixed.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
+
+from config.settings import Settings
+from embeddings import Embedder
+
+from .errors import IndexNotFoundError, UnknownDocumentError
+from .ingest import Document, split_passages
+from .lexical import tokenize
+from .store import IndexStore, Snapshot, StoredPassage, now, text_sha
+
+Progress = Callable[[int, int], None]  # (embedded so far, total to embed)
+
+
+@dataclass
+class IndexReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    passages: int = 0
+    embedded: int = 0
+    embed_seconds: float = 0.0
+    version: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+
+def update_index(
+    store: IndexStore,
+    embedder: Embedder,
+    settings: Settings,
+    *,
+    documents: Sequence[Document] = (),
+    remove: Iterable[str] = (),
+    keep_only: set[str] | None = None,
+    rebuild: bool = False,
+    progress: Progress | None = None,
+) -> IndexReport:
+    """Apply one change to the index and commit it as a new version.
+
+    `keep_only`, when given, removes every indexed document not named in it
+    (`citebot index --prune`). `rebuild` ignores the previous version entirely.
+    """
+    report = IndexReport()
+    with store.writer():
+        previous = None if rebuild or not store.exists() else store.load()
+        reusable = previous is not None and previous.manifest.model_id == embedder.model_id
+        entries = _previous_documents(previous)
+
+        for name in remove:
+            if name not in entries:
+                raise UnknownDocumentError(f"no document named {name!r} in the index")
+            del entries[name]
+            report.removed.append(name)
+        if keep_only is not None:
+            for name in sorted(set(entries) - keep_only):
+                del entries[name]
+                report.removed.append(name)
+
+        for document in documents:
+            old = entries.get(document.name)
+            if old is not None and old.sha256 == document.sha256 and reusable:
+                report.unchanged.append(document.name)
+                continue
+            entries[document.name] = _DocumentEntry(
+                document.sha256, now(), _passages_of(document, embedder, settings)
+            )
+            (report.updated if old is not None else report.added).append(document.name)
+
+        if previous is not None and not report.changed and reusable:
+            report.passages, report.version = len(previous.passages), previous.version
+            return report
+
+        passages = [p for name in sorted(entries) for p in entries[name].passages]
+        vectors, report.embedded, report.embed_seconds = _vectors_for(
+            passages, previous if reusable else None, embedder, progress
+        )
+        manifest = store.commit(
+            model_id=embedder.model_id,
+            kind=settings.index.kind,
+            passages=passages,
+            vectors=vectors,
+            documents={
+                name: {"sha256": e.sha256, "passages": len(e.passages), "indexed_at": e.indexed_at}
+                for name, e in sorted(entries.items())
+            },
+            hnsw={"m": settings.index.hnsw_m, "ef_construction": settings.index.hnsw_ef_construction},
+        )
+        report.passages, report.version = manifest.passages, manifest.version
+        return report
+
+
+@dataclass
+class _DocumentEntry:
+    sha256: str
+    indexed_at: str
+    passages: list[StoredPassage]
+
+
+def _previous_documents(previous: Snapshot | None) -> dict[str, _DocumentEntry]:
+    if previous is None:
+        return {}
+    by_document: dict[str, list[StoredPassage]] = {}
+    for sp in previous.passages:
+        by_document.setdefault(sp.passage.document, []).append(sp)
+    return {
+        name: _DocumentEntry(meta["sha256"], meta["indexed_at"], by_document.get(name, []))
+        for name, meta in previous.manifest.documents.items()
+    }
+
+
+def _passages_of(document: Document, embedder: Embedder, settings: Settings) -> list[StoredPassage]:
+    passages = split_passages(
+        document,
+        heading_max_chars=settings.ingest.heading_max_chars,
+        max_tokens=embedder.max_tokens,
+        count_tokens=embedder.count_tokens,
+        overlap_sentences=settings.ingest.split_overlap_sentences,
+    )
+    return [StoredPassage(p, tokenize(p.text), text_sha(p.text)) for p in passages]
+
+
+def _vectors_for(
+    passages: list[StoredPassage],
+    previous: Snapshot | None,
+    embedder: Embedder,
+    progress: Progress | None,
+) -> tuple[np.ndarray, int, float]:
+    """Vectors for every passage: reused where the text was embedded before."""
+    known: dict[str, np.ndarray] = {}
+    if previous is not None:
+        for row, sp in enumerate(previous.passages):
+            known.setdefault(sp.text_sha, previous.vector_of(row))
+    texts_to_embed = {}
+    for sp in passages:
+        if sp.text_sha not in known:
+            texts_to_embed.setdefault(sp.text_sha, sp.passage.text)
+    started = time.perf_counter()
+    if texts_to_embed:
+        shas, texts = list(texts_to_embed), list(texts_to_embed.values())
+        batch = 64
+        for first in range(0, len(texts), batch):
+            vectors = embedder.embed_passages(texts[first : first + batch])
+            known.update(zip(shas[first : first + batch], vectors))
+            if progress:
+                progress(min(first + batch, len(texts)), len(texts))
+    seconds = time.perf_counter() - started if texts_to_embed else 0.0
+    if not passages:
+        return np.zeros((0, embedder.dim), dtype=np.float32), 0, 0.0
+    return np.stack([known[sp.text_sha] for sp in passages]).astype(np.float32), len(texts_to_embed), seconds
+
+
+def require_index(store: IndexStore) -> None:
+    if not store.exists():
+        raise IndexNotFoundError(f"no index at {store.root}; build one with `citebot index PATH...`")

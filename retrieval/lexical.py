@@ -1,0 +1,96 @@
+"""BM25 over a Chinese-aware tokenisation.
+
+Chinese has no spaces, so terms are jieba words plus character bigrams: the
+words give precise matches, the bigrams rescue names and numbers that jieba
+segments differently in a question than in the passage. Latin words are
+lower-cased; numbers are kept whole because questions ask for them.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import threading
+from collections import Counter, defaultdict
+from typing import Iterable, Sequence
+
+_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_LATIN_OR_NUMBER = re.compile(r"[A-Za-z]+|\d+(?:\.\d+)?")
+
+# Function words that carry no topic; kept short on purpose: BM25's idf already
+# discounts common words, this only removes the ones that appear in questions
+# far more than in passages.
+_STOP = set(
+    "的 了 是 在 和 与 及 有 为 对 把 被 将 也 都 就 而 并 等 这 那 个 哪 什么 多少 几 谁 吗 呢 吧 啊 "
+    "如何 怎么 怎样 为什么 哪些 哪个 哪里 哪儿 是否 没有 可以 我们 他们 the a an of to in on for and "
+    "or is are was were be been what which who whom how why when where did do does many much".split()
+)
+
+_jieba_lock = threading.Lock()
+_jieba = None
+
+
+def _segmenter():
+    """jieba, loaded once and quietly (it prints to stderr when it initialises)."""
+    global _jieba
+    with _jieba_lock:
+        if _jieba is None:
+            import jieba
+
+            jieba.setLogLevel(logging.WARNING)
+            jieba.initialize()
+            _jieba = jieba
+    return _jieba
+
+
+def tokenize(text: str) -> list[str]:
+    terms: list[str] = []
+    for match in _LATIN_OR_NUMBER.finditer(text):
+        word = match.group().lower()
+        if word not in _STOP:
+            terms.append(word)
+    jieba = _segmenter()
+    for run in _CJK_RUN.findall(text):
+        terms.extend(w for w in jieba.lcut(run) if w not in _STOP)
+        terms.extend(run[i : i + 2] for i in range(len(run) - 1))
+    return terms
+
+
+class BM25:
+    """Okapi BM25 over pre-tokenised passages, with an inverted index."""
+
+    def __init__(self, documents: Sequence[Sequence[str]], k1: float = 1.2, b: float = 0.75):
+        self.k1, self.b = k1, b
+        self.size = len(documents)
+        self._lengths = [len(d) for d in documents]
+        self._avg_length = (sum(self._lengths) / self.size) if self.size else 0.0
+        postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        for row, terms in enumerate(documents):
+            for term, count in Counter(terms).items():
+                postings[term].append((row, count))
+        self._postings = dict(postings)
+        self._idf = {
+            term: math.log(1 + (self.size - len(p) + 0.5) / (len(p) + 0.5))
+            for term, p in self._postings.items()
+        }
+
+    def idf(self, term: str) -> float:
+        return self._idf.get(term, 0.0)
+
+    def scores(self, query_terms: Iterable[str]) -> dict[int, float]:
+        """BM25 score of every passage that shares at least one term."""
+        scores: dict[int, float] = defaultdict(float)
+        for term in set(query_terms):
+            idf = self._idf.get(term)
+            if idf is None:
+                continue
+            for row, tf in self._postings[term]:
+                norm = self.k1 * (1 - self.b + self.b * self._lengths[row] / self._avg_length)
+                scores[row] += idf * tf * (self.k1 + 1) / (tf + norm)
+        return scores
+
+    def max_score(self, query_terms: Iterable[str]) -> float:
+        """An upper bound used to put scores on a 0..1 scale across questions:
+        the score a passage made of exactly the query terms would get."""
+        return sum(self._idf.get(t, 0.0) for t in set(query_terms))

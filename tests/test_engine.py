@@ -1,0 +1,134 @@
+"""From documents to cited answers, with the real default model."""
+
+import pytest
+
+from retrieval.errors import IndexNotFoundError, InputError, ModelMismatchError, UnknownDocumentError
+from retrieval.engine import Engine
+from retrieval.types import Turn
+
+from .conftest import make_settings
+
+
+def test_chinese_question_gets_short_answer_and_citation(engine):
+    answer = engine.answer("应急管理部在郑州救援中设置了什么岗位？")
+    assert not answer.abstained
+    assert "党员先锋岗" in answer.answer
+    assert len(answer.answer) < len(answer.citations[0].text)  # a sentence, not the paragraph
+    first = answer.citations[0]
+    assert "党员先锋岗" in first.text
+    assert first.document == "party_history_news_zh.txt"
+    assert first.paragraph == 9 and first.section.startswith("在锤炼党性上力行")
+    assert [c.n for c in answer.citations] == [1, 2, 3]
+    data = answer.to_dict()
+    assert set(data) == {"question", "answer", "abstained", "citations", "timings_ms"}
+    assert {"embed", "search", "total"} <= set(data["timings_ms"])
+
+
+def test_english_question_over_chinese_corpus(engine):
+    answer = engine.answer("How many hazardous waste cases were investigated?")
+    assert not answer.abstained
+    assert "2769" in answer.citations[0].text
+
+
+@pytest.mark.parametrize("question", ["谁是2022年诺贝尔文学奖得主？", "What is the best smartphone to buy?", "如何安装Linux系统？"])
+def test_unrelated_questions_are_not_answered(engine, question):
+    answer = engine.answer(question)
+    assert answer.abstained and answer.answer is None and answer.citations == []
+
+
+@pytest.mark.parametrize(
+    "question, message",
+    [("", "empty"), ("   \n", "empty"), ("问" * 100_000, "too long"), ("abc\x00def", "control")],
+)
+def test_bad_questions_are_refused(engine, question, message):
+    with pytest.raises(InputError, match=message):
+        engine.answer(question)
+
+
+def test_follow_up_leans_on_previous_question_and_self_contained_does_not(engine):
+    first = "How many hazardous waste cases were investigated?"
+    follow = engine.answer("And how much were they fined?", [Turn(first)])
+    assert "罚款" in follow.citations[0].text
+    alone = engine.answer("应急管理部在郑州救援中设置了什么岗位？")
+    after = engine.answer("应急管理部在郑州救援中设置了什么岗位？", [Turn(first)])
+    assert after.citations[0].text == alone.citations[0].text and after.answer == alone.answer
+
+
+def test_missing_index_is_reported_before_loading_a_model(tmp_path):
+    with pytest.raises(IndexNotFoundError):
+        Engine.open(make_settings(tmp_path / "none"))
+
+
+def test_add_replace_remove_documents_visible_to_next_question(make_engine):
+    engine = make_engine({"notes.md": "# Notes\n\nThe office cat is called Mochi and she is nine years old.\n"})
+    assert "Mochi" in engine.answer("What is the office cat called?").answer
+    engine.add_document("notes.md", "The office dog is called Biscuit.\n")
+    assert [d.name for d in engine.documents()] == ["notes.md"]
+    assert "Biscuit" in engine.answer("What is the office dog called?").citations[0].text
+    engine.remove_document("notes.md")
+    assert engine.documents() == []
+    assert engine.answer("What is the office dog called?").abstained
+    with pytest.raises(UnknownDocumentError):
+        engine.remove_document("notes.md")
+
+
+@pytest.mark.parametrize("name", ["", "a/b.txt", "x" * 300, "bad\x01name"])
+def test_document_names_are_checked(make_engine, name):
+    engine = make_engine({})
+    with pytest.raises(InputError, match="name"):
+        engine.add_document(name, "text")
+
+
+def test_reindexing_unchanged_corpus_embeds_nothing_and_edits_touch_one_document(make_engine, sample_document):
+    engine = make_engine({"a.txt": "第一篇文章。\n\n它有两段。\n", "b.txt": "第二篇文章。\n"})
+    before = {sp.passage.id for sp in engine.snapshot().passages}
+    report = engine.update(documents=[d for d in _docs({"a.txt": "第一篇文章。\n\n它有两段。\n", "b.txt": "第二篇文章。\n"})])
+    assert report.embedded == 0 and not report.changed and report.unchanged == ["a.txt", "b.txt"]
+    report = engine.update(documents=_docs({"a.txt": "第一篇文章。\n\n它有三段了。\n", "b.txt": "第二篇文章。\n"}))
+    assert report.updated == ["a.txt"] and report.unchanged == ["b.txt"]
+    assert report.embedded == 1  # only the changed paragraph; "第一篇文章。" is reused
+    after = {sp.passage.id: sp.passage for sp in engine.snapshot().passages}
+    assert {i for i in before if after.get(i) and after[i].document == "b.txt"} == {
+        i for i, p in after.items() if p.document == "b.txt"
+    }
+
+
+def test_identical_paragraphs_are_embedded_once(make_engine):
+    engine = make_engine({})
+    report = engine.update(documents=_docs({"a.txt": "同一段话。\n\n同一段话。\n", "b.txt": "同一段话。\n"}))
+    assert report.passages == 3 and report.embedded == 1
+
+
+def test_prune_and_rm(make_engine):
+    engine = make_engine({"a.txt": "甲。\n", "b.txt": "乙。\n", "c.txt": "丙。\n"})
+    report = engine.update(documents=_docs({"a.txt": "甲。\n"}), keep_only={"a.txt", "b.txt"})
+    assert report.removed == ["c.txt"]
+    engine.update(remove=["b.txt"])
+    assert [d.name for d in engine.documents()] == ["a.txt"]
+
+
+def test_model_change_rebuilds_instead_of_mixing_vectors(make_engine, embedder, tmp_path):
+    engine = make_engine({"a.txt": "甲乙丙丁。\n"})
+    other = _RenamedModel(embedder, "another-model")
+    with pytest.raises(ModelMismatchError):
+        Engine.open(engine.settings, embedder=other)
+    writer = Engine(engine.settings, other, engine.store, engine.snapshot())
+    report = writer.update(documents=_docs({"a.txt": "甲乙丙丁。\n"}))
+    assert report.embedded == 1 and report.unchanged == []
+    assert Engine.open(engine.settings, embedder=other).info().model_id == "another-model"
+
+
+class _RenamedModel:
+    """The real model under another id: enough to test model bookkeeping."""
+
+    def __init__(self, inner, model_id):
+        self._inner, self.model_id = inner, model_id
+
+    def __getattr__(self, name):
+        return getattr(self._inner, name)
+
+
+def _docs(mapping):
+    from retrieval.ingest import Document
+
+    return [Document(n, t) for n, t in mapping.items()]
