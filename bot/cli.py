@@ -189,8 +189,9 @@ def cmd_doctor(args, settings: Settings) -> int:
 
 
 def cmd_telegram(args, settings: Settings) -> int:
-    from .telegram import run
+    from .telegram import checked_token, run
 
+    checked_token(settings.telegram.token)  # before the slow model load
     run(_open(settings), settings, webhook_url=args.webhook_url, listen=args.listen, port=args.webhook_port)
     return 0
 

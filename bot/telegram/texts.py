@@ -1,0 +1,97 @@
+"""What the bot says, in Chinese and English.
+
+The sample corpus is Chinese and people ask in both languages, so every reply
+follows the language of the question it answers; where there is no question
+(a sticker, a button), the user's Telegram language decides.
+"""
+
+from __future__ import annotations
+
+import re
+
+from telegram import User
+
+# Han ideographs (with extensions A and the compatibility block) and CJK
+# punctuation: any of these in a question means the reply is Chinese.
+_CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
+
+
+def language_of(text: str | None, user: User | None = None) -> str:
+    if text:
+        return "zh" if _CJK.search(text) else "en"
+    if user and (user.language_code or "").lower().startswith("zh"):
+        return "zh"
+    return "en"
+
+
+_TEXTS = {
+    "zh": {
+        "not_found": (
+            "抱歉，文档里没有这个问题的答案。可以换个说法，或问得更具体一些；"
+            "/about 可查看我收录了哪些文档。"
+        ),
+        "not_text": "我只能读文字消息，请用文字提问。",
+        "too_long": "问题太长了（{length} 字），上限是 {limit} 字，请精简后再问。",
+        "empty": "请在命令或 @提及 后面写上问题，例如：/ask 应急管理部设置了什么岗位？",
+        "refused": "抱歉，这个机器人只对指定的用户和群组开放。",
+        "slow_down": "提问太频繁了，请 {seconds} 秒后再试。",
+        "failed": "抱歉，出了点问题，请稍后再试。",
+        "expired": "这条回答太久了，引用已失效，请重新提问。",
+        "about": (
+            "📚 收录文档：{documents} 篇（{passages} 个段落）\n{names}\n"
+            "🧠 模型：{model}\n🕒 索引更新：{built}"
+        ),
+    },
+    "en": {
+        "not_found": (
+            "Sorry, the documents don't answer that. Try rephrasing or asking something more specific; "
+            "/about lists the documents I know."
+        ),
+        "not_text": "I can only read text messages; please ask your question in words.",
+        "too_long": "That question is {length} characters long; the limit is {limit}. Please shorten it.",
+        "empty": (
+            "Please write a question after the command or mention, "
+            "e.g. /ask What posts were set up in Zhengzhou?"
+        ),
+        "refused": "Sorry, this bot is only open to certain users and groups.",
+        "slow_down": "Too many questions in this chat; please try again in {seconds} s.",
+        "failed": "Sorry, something went wrong. Please try again in a moment.",
+        "expired": "That answer is too old and its citations have expired; please ask again.",
+        "about": (
+            "📚 Documents: {documents} ({passages} passages)\n{names}\n"
+            "🧠 Model: {model}\n🕒 Index built: {built}"
+        ),
+    },
+}
+
+
+def text(key: str, language: str, **values: object) -> str:
+    """A message as plain text; callers escape it if they send HTML."""
+    return _TEXTS[language][key].format(**values)
+
+
+HELP = """👋 我是 citebot：根据收录的文档回答问题，并注明出处（文档和段落）。
+• 私聊：直接发送问题。
+• 群聊：@{username} 加上问题、回复我的消息，或用 /ask 问题。
+• 点击 [1] 等按钮可查看引用段落的全文。
+• /about 查看收录了哪些文档。
+
+👋 I'm citebot: I answer questions from the indexed documents and cite where each answer comes from.
+• Private chat: just send your question.
+• Groups: mention @{username} with a question, reply to one of my messages, or send /ask and the question.
+• Tap a [1] button to read the full cited passage.
+• /about shows which documents I know."""
+
+# Shown in Telegram's command menu (setMyCommands): one language per list.
+COMMANDS = {
+    "en": [
+        ("ask", "Ask a question about the documents"),
+        ("about", "Which documents, model and index I use"),
+        ("help", "How to ask"),
+    ],
+    "zh": [
+        ("ask", "就文档提问"),
+        ("about", "收录的文档、模型和索引"),
+        ("help", "使用说明"),
+    ],
+}
