@@ -62,6 +62,7 @@ def cmd_index(args, settings: Settings) -> int:
         raise InputError("no .txt or .md files found in the given paths")
     encoding = args.encoding or settings.ingest.encoding
     documents = [read_document(n, p, encoding=encoding, max_bytes=settings.ingest.max_file_bytes) for n, p in files]
+    _check_not_locked(settings)
     engine = _open_writer(settings)
     with _progress_bar() as progress:
         report = engine.update(
@@ -79,15 +80,23 @@ def cmd_index(args, settings: Settings) -> int:
     return 0
 
 
+def _check_not_locked(settings: Settings) -> None:
+    """Refuse at once, not after the slow model load, when another writer is
+    at work (update_index takes the lock again for the change itself)."""
+    from retrieval.store import IndexStore
+
+    with IndexStore(settings.index.dir).writer():
+        pass
+
+
 def _open_writer(settings: Settings):
     """An engine that has not loaded the index: indexing must work when the
     index was built with another model (it is then rebuilt for the new one),
     and `--rebuild` must work even when the current index is damaged."""
-    from embeddings import load_embedder
-    from retrieval.engine import Engine, _empty_snapshot
+    from retrieval.engine import Engine, _empty_snapshot, embedder_from_settings
     from retrieval.store import IndexStore
 
-    embedder = load_embedder(settings.model.name, settings.model.cache_dir, batch_size=settings.model.batch_size)
+    embedder = embedder_from_settings(settings)
     store = IndexStore(settings.index.dir, settings.index.keep_versions)
     return Engine(settings, embedder, store, _empty_snapshot(embedder, settings.index.kind))
 

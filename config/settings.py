@@ -36,6 +36,7 @@ class IndexSettings:
 @dataclass(frozen=True)
 class ModelSettings:
     name: str
+    allow_download: bool
     cache_dir: Path
     batch_size: int
 

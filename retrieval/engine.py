@@ -24,7 +24,7 @@ from .abstain import SHIPPED_MODEL, AbstentionModel, features
 from .errors import InputError
 from .extract import extract_answer
 from .ingest import Document, decode_text
-from .indexer import IndexReport, Progress, require_index, update_index
+from .indexer import IndexReport, Progress, update_index
 from .lexical import BM25
 from .search import Query, SearchResult, query_terms, search
 from .store import IndexStore, Manifest, Snapshot, build_faiss_index, now
@@ -49,15 +49,15 @@ class Engine:
         """Load the model and the index; `create` starts from an empty index
         when there is none yet (the HTTP API can then add documents)."""
         store = IndexStore(settings.index.dir, settings.index.keep_versions)
-        if not create:
-            require_index(store)  # before the slow model load, so the error is instant
-        embedder = embedder or load_embedder(
-            settings.model.name, settings.model.cache_dir, batch_size=settings.model.batch_size
-        )
-        if create and not store.exists():
+        snapshot = None
+        if not (create and not store.exists()):
+            # Before the slow model load, so a missing or damaged index is reported at once.
+            snapshot = store.load(ef_search=settings.index.hnsw_ef_search)
+        embedder = embedder or embedder_from_settings(settings)
+        if snapshot is None:
             snapshot = _empty_snapshot(embedder, settings.index.kind)
         else:
-            snapshot = store.load(embedder.model_id, ef_search=settings.index.hnsw_ef_search)
+            store.check_model(snapshot.manifest, embedder.model_id)
         return cls(settings, embedder, store, snapshot)
 
     # ------------------------------------------------------------ questions
@@ -149,6 +149,14 @@ class Engine:
             report = update_index(self.store, self.embedder, self.settings, progress=progress, **change)
         self.snapshot()
         return report
+
+
+def embedder_from_settings(settings: Settings) -> Embedder:
+    model = settings.model
+    options = {"batch_size": model.batch_size}
+    if model.name != "default":
+        options["allow_download"] = model.allow_download
+    return load_embedder(model.name, model.cache_dir, **options)
 
 
 def check_question(question: str, max_chars: int) -> str:

