@@ -22,7 +22,7 @@ from embeddings import Embedder
 from .errors import IndexNotFoundError, UnknownDocumentError
 from .ingest import Document, split_passages
 from .lexical import tokenize
-from .store import IndexStore, Snapshot, StoredPassage, now, text_sha
+from .store import IndexStore, Snapshot, StoredPassage, crash_point, now, text_sha
 
 Progress = Callable[[int, int], None]  # (embedded so far, total to embed)
 
@@ -160,6 +160,7 @@ def _vectors_for(
         for first in range(0, len(texts), batch):
             vectors = embedder.embed_passages(texts[first : first + batch])
             known.update(zip(shas[first : first + batch], vectors))
+            crash_point("embedding")
             if progress:
                 progress(min(first + batch, len(texts)), len(texts))
     seconds = time.perf_counter() - started if texts_to_embed else 0.0

@@ -22,6 +22,8 @@ import hashlib
 import json
 import os
 import shutil
+import sys
+import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -131,12 +133,8 @@ class IndexStore:
                 f"the index at {self.root} has format {manifest.format}, this citebot reads "
                 f"format {FORMAT_VERSION}; re-index with `citebot index --rebuild PATH...`"
             )
-        if expected_model_id is not None and manifest.model_id != expected_model_id:
-            raise ModelMismatchError(
-                f"the index at {self.root} was built with model {manifest.model_id!r} but the "
-                f"configured model is {expected_model_id!r}; re-index with `citebot index PATH...` "
-                f"(it rebuilds for the new model) or set model.name back"
-            )
+        if expected_model_id is not None:
+            self.check_model(manifest, expected_model_id)
         for name in (_VECTORS, _PASSAGES):
             path = folder / name
             if not path.is_file():
@@ -153,6 +151,14 @@ class IndexStore:
         if manifest.kind == "hnsw":
             faiss.downcast_index(vectors).hnsw.efSearch = ef_search
         return Snapshot(manifest, passages, vectors, BM25([p.terms for p in passages]))
+
+    def check_model(self, manifest: Manifest, expected_model_id: str) -> None:
+        if manifest.model_id != expected_model_id:
+            raise ModelMismatchError(
+                f"the index at {self.root} was built with model {manifest.model_id!r} but the "
+                f"configured model is {expected_model_id!r}; re-index with `citebot index PATH...` "
+                f"(it rebuilds for the new model) or set model.name back"
+            )
 
     def _read_current(self) -> tuple[int, str]:
         path = self.root / _CURRENT
@@ -250,8 +256,10 @@ class IndexStore:
         (staging / _MANIFEST).write_text(json.dumps(asdict(manifest), ensure_ascii=False, indent=1))
         for name in (_VECTORS, _PASSAGES, _MANIFEST):
             _fsync(staging / name)
+        crash_point("staged")
         os.rename(staging, final)
         _fsync_dir(self.root)
+        crash_point("renamed")
         _atomic_write(self.root / _CURRENT, f"{version} {_sha256(final / _MANIFEST)}\n")
         self._collect_garbage(version)
         return manifest
@@ -266,6 +274,17 @@ class IndexStore:
 
     def _version_dir(self, version: int) -> Path:
         return self.root / f"v{version:06d}"
+
+
+def crash_point(name: str) -> None:
+    """Test hook, inert unless CITEBOT_TEST_PAUSE_AT names this point: the
+    writer then says so on stderr and sleeps, so the crash-safety tests can
+    `kill -9` it at a known moment. Points: "embedding" (after the first
+    batch), "staged" (new version written aside, not yet renamed), "renamed"
+    (renamed into place, CURRENT not yet rewritten)."""
+    if os.environ.get("CITEBOT_TEST_PAUSE_AT") == name:
+        print(f"citebot: test pause at {name} (pid {os.getpid()})", file=sys.stderr, flush=True)
+        time.sleep(600)
 
 
 def build_faiss_index(vectors: np.ndarray, kind: str, m: int = 32, ef_construction: int = 200) -> faiss.Index:
