@@ -153,7 +153,7 @@ def cmd_eval(args, settings: Settings) -> int:
 
     engine = _open(settings)
     items = [item for path in args.files for item in evaluate.load_items(Path(path))]
-    outcomes = evaluate.run(engine, items)
+    outcomes = evaluate.run(engine, items, use_history=not args.ignore_history)
     report = evaluate.summarize(outcomes)
     if args.show_misses:
         report["misses"] = evaluate.misses(outcomes)
@@ -248,6 +248,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("--json", action="store_true")
     p.add_argument("--show-misses", action="store_true", help="list the questions that went wrong")
+    p.add_argument("--ignore-history", action="store_true", help="ask every question without its history")
 
     p = command("calibrate", cmd_calibrate, "fit the abstention model on labelled questions (JSONL)")
     p.add_argument("files", nargs="+", metavar="FILE")

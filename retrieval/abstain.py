@@ -23,7 +23,7 @@ from .sentences import is_chinese
 
 SHIPPED_MODEL = Path(__file__).with_name("abstention.json")
 
-FEATURES = ("dense", "dense_zh", "margin", "lexical", "coverage", "zh")
+FEATURES = ("dense", "dense_zh", "dense_z", "margin", "lexical", "coverage", "zh", "unknown_names")
 
 
 def features(question: str, result: SearchResult) -> dict[str, float]:
@@ -39,6 +39,8 @@ def features(question: str, result: SearchResult) -> dict[str, float]:
         "lexical": top.lexical if top else 0.0,
         "coverage": result.lexical_coverage,
         "zh": zh,
+        "dense_z": result.dense_z,
+        "unknown_names": float(min(result.unknown_names, 1)),
     }
 
 
@@ -74,10 +76,10 @@ class AbstentionModel:
         answerable: Sequence[bool],
         model_id: str,
         *,
-        l2: float = 0.1,
-        max_false_abstain: float = 0.03,
+        l2: float = 0.001,
+        max_false_abstain: float = 0.04,
     ) -> "AbstentionModel":
-        """Fit by gradient descent, then choose the threshold that abstains on as
+        """Fit the logistic model, then choose the threshold that abstains on as
         many unanswerable questions as possible while abstaining on at most
         `max_false_abstain` of the answerable ones."""
         x = np.array([[s[f] for f in FEATURES] for s in samples], dtype=np.float64)
@@ -87,16 +89,24 @@ class AbstentionModel:
         z = (x - mean) / scale
         # Unanswerable questions are the minority: weight classes equally.
         weight = np.where(y == 1, 0.5 / max(y.mean(), 1e-9), 0.5 / max(1 - y.mean(), 1e-9))
-        w, b = np.zeros(len(FEATURES)), 0.0
-        for _ in range(5000):
-            p = 1 / (1 + np.exp(-(z @ w + b)))
-            grad = weight * (p - y)
-            w -= 0.1 * (z.T @ grad / len(y) + l2 * w)
-            b -= 0.1 * grad.mean()
+        # Newton's method on the weighted, L2-regularised log-loss: a few
+        # exact steps instead of thousands of gradient steps.
+        design = np.hstack([z, np.ones((len(y), 1))])
+        theta = np.zeros(design.shape[1])
+        penalty = np.diag([l2] * len(FEATURES) + [0.0])
+        for _ in range(50):
+            p = 1 / (1 + np.exp(-(design @ theta)))
+            gradient = design.T @ (weight * (p - y)) / len(y) + penalty @ theta
+            hessian = (design.T * (weight * p * (1 - p))) @ design / len(y) + penalty
+            step = np.linalg.solve(hessian, gradient)
+            theta -= step
+            if np.abs(step).max() < 1e-8:
+                break
+        w, b = theta[:-1], float(theta[-1])
         p = 1 / (1 + np.exp(-(z @ w + b)))
         positives = np.sort(p[y == 1])
         allowed = int(math.floor(max_false_abstain * len(positives)))
-        # Halfway below the lowest answerable score we are allowed to keep.
+        # Just below the lowest answerable score we are allowed to keep.
         threshold = float(positives[allowed]) - 1e-6 if len(positives) else 0.5
         negatives_above = p[(y == 0) & (p >= threshold)]
         if len(negatives_above) == 0 and (y == 0).any():

@@ -26,7 +26,7 @@ from .extract import extract_answer
 from .ingest import Document, decode_text
 from .indexer import IndexReport, Progress, update_index
 from .lexical import BM25
-from .search import Query, SearchResult, query_terms, search
+from .search import Query, SearchResult, make_query, search
 from .store import IndexStore, Manifest, Snapshot, build_faiss_index, now
 from .types import Answer, Citation, DocumentInfo, Hit, IndexInfo, Turn
 
@@ -66,19 +66,18 @@ class Engine:
         started = time.perf_counter()
         question = self.check_question(question)
         snapshot = self.snapshot()
-        timings: dict[str, float] = {}
+        timings: dict[str, float] = {"embed": 0.0, "search": 0.0}
+        query, result, resolved = self._retrieve(snapshot, question, history, top_k, timings)
 
-        query, resolved = self._query(question, history, timings)
-        t0 = time.perf_counter()
-        result = search(snapshot, query, top_k or self.settings.search.top_k, self.settings.search.candidates)
-        timings["search"] = _ms(t0)
-
-        if not result.hits or self.abstention.should_abstain(features(question, result)):
+        if self._abstains(question, result):
             timings["total"] = _ms(started)
             return Answer(question, None, True, [], timings, resolved)
 
         t0 = time.perf_counter()
-        short = extract_answer(resolved or question, query.vector, result.hits[0].passage.text, self.embedder.embed_passages)
+        top = result.hits[0]
+        short = extract_answer(
+            resolved or question, query.vector, top.passage.text, snapshot.sentence_vectors_of(top.row)
+        )
         timings["answer"] = _ms(t0)
         timings["total"] = _ms(started)
         return Answer(question, short, False, _citations(result.hits), timings, resolved)
@@ -86,30 +85,64 @@ class Engine:
     def search(self, query: str, k: int = 5) -> list[Hit]:
         query = self.check_question(query)
         vector = self.embedder.embed_queries([query])[0]
-        return search(self.snapshot(), Query(vector, query_terms(query)), k, max(k, self.settings.search.candidates)).hits
+        return search(self.snapshot(), make_query(vector, query), k, max(k, self.settings.search.candidates)).hits
 
     def search_result(self, question: str, history: Sequence[Turn] = (), k: int | None = None) -> SearchResult:
-        """The raw ranking with all scores, for evaluation and calibration."""
-        query, _ = self._query(self.check_question(question), history, {})
-        return search(self.snapshot(), query, k or self.settings.search.top_k, self.settings.search.candidates)
+        """The ranking `answer` decides on, with all scores (for eval and calibration)."""
+        question = self.check_question(question)
+        return self._retrieve(self.snapshot(), question, history, k, {"embed": 0.0, "search": 0.0})[1]
 
     def check_question(self, question: str) -> str:
         return check_question(question, self.settings.answer.max_question_chars)
 
-    def _query(self, question: str, history: Sequence[Turn], timings: dict[str, float]) -> tuple[Query, str | None]:
-        t0 = time.perf_counter()
-        previous = followup.previous_question(history) if followup.is_follow_up(question, history) else None
+    def _abstains(self, question: str, result: SearchResult) -> bool:
+        return not result.hits or self.abstention.should_abstain(features(question, result))
+
+    def _retrieve(
+        self, snapshot: Snapshot, question: str, history: Sequence[Turn], k: int | None, timings: dict[str, float]
+    ) -> tuple[Query, SearchResult, str | None]:
+        """Search for a question, as a follow-up of the previous one when it
+        reads like one, or when it cannot be answered alone but can with the
+        previous question's context. Returns the query, the ranking and the
+        resolved question (None when the question was searched alone)."""
+        k = k or self.settings.search.top_k
+        previous = followup.previous_question(history)
+
+        def run(as_follow_up: bool) -> tuple[Query, SearchResult, str | None]:
+            t0 = time.perf_counter()
+            query = self._follow_up_query(question, previous) if as_follow_up else self._plain_query(question)
+            timings["embed"] += _ms(t0)
+            t0 = time.perf_counter()
+            result = search(snapshot, query, k, self.settings.search.candidates)
+            timings["search"] += _ms(t0)
+            return query, result, f"{previous} {question}" if as_follow_up else None
+
         if previous is None:
-            vector = self.embedder.embed_queries([question])[0]
-            timings["embed"] = _ms(t0)
-            return Query(vector, query_terms(question)), None
+            return run(False)
+        if followup.is_follow_up(question, history):
+            return run(True)
+        # Read alone first, so a self-contained question is never bent by the
+        # previous one; only if that finds nothing, try it as a follow-up.
+        alone = run(False)
+        if not self._abstains(question, alone[1]):
+            return alone
+        leaning = run(True)
+        return alone if self._abstains(question, leaning[1]) else leaning
+
+    def _plain_query(self, question: str) -> Query:
+        return make_query(self.embedder.embed_queries([question])[0], question)
+
+    def _follow_up_query(self, question: str, previous: str) -> Query:
         current, before = self.embedder.embed_queries([question, previous])
         blended = current + followup.PREVIOUS_WEIGHT * before
-        timings["embed"] = _ms(t0)
-        terms = query_terms(question)
-        weights = {t: followup.PREVIOUS_TERM_WEIGHT for t in query_terms(previous) if t not in terms}
-        query = Query((blended / np.linalg.norm(blended)).astype(np.float32), terms + list(weights), weights)
-        return query, f"{previous} {question}"
+        own, earlier = make_query(current, question), make_query(before, previous)
+        weights = {t: followup.PREVIOUS_TERM_WEIGHT for t in earlier.terms if t not in own.terms}
+        return Query(
+            (blended / np.linalg.norm(blended)).astype(np.float32),
+            own.terms + list(weights),
+            weights,
+            names=own.names,
+        )
 
     # ---------------------------------------------------------------- index
 
@@ -183,7 +216,7 @@ def _citations(hits: list[Hit]) -> list[Citation]:
 def _empty_snapshot(embedder: Embedder, kind: str) -> Snapshot:
     manifest = Manifest(1, 0, embedder.model_id, embedder.dim, kind, now(), 0)
     vectors = build_faiss_index(np.zeros((0, embedder.dim), dtype=np.float32), kind)
-    return Snapshot(manifest, [], vectors, BM25([]))
+    return Snapshot(manifest, [], vectors, np.zeros((0, embedder.dim), dtype=np.float16), BM25([]))
 
 
 def _ms(since: float) -> float:

@@ -32,6 +32,7 @@ class EvalItem:
     history: tuple[str, ...] = ()
     lang: str = "zh"
     kind: str = ""
+    self_contained: bool = False  # has history, but must be answered as if asked alone
 
     @property
     def answerable(self) -> bool:
@@ -58,6 +59,7 @@ def load_items(path: Path) -> list[EvalItem]:
                     history=tuple(row.get("history") or ()),
                     lang=row.get("lang") or ("zh" if is_chinese(question) else "en"),
                     kind=row.get("kind", ""),
+                    self_contained=bool(row.get("self_contained")),
                 )
             )
         except (ValueError, KeyError, TypeError) as exc:
@@ -76,10 +78,12 @@ class Outcome:
     latency_ms: float
 
 
-def run(engine: Engine, items: Iterable[EvalItem]) -> list[Outcome]:
+def run(engine: Engine, items: Iterable[EvalItem], *, use_history: bool = True) -> list[Outcome]:
+    """`use_history=False` asks every question alone: comparing the two runs
+    shows what the conversation context adds, or takes away."""
     outcomes = []
     for item in items:
-        answer = engine.answer(item.question, item.turns, top_k=max(KS))
+        answer = engine.answer(item.question, item.turns if use_history else (), top_k=max(KS))
         rank = next(
             (c.n for c in answer.citations if any(e in c.text for e in item.evidence)),
             None,
@@ -99,7 +103,8 @@ def summarize(outcomes: list[Outcome]) -> dict:
             continue
         groups.setdefault(f"answerable_{o.item.lang}", []).append(o)
         if o.item.history:
-            groups.setdefault("with_history", []).append(o)
+            group = "self_contained_after_history" if o.item.self_contained else "follow_up"
+            groups.setdefault(group, []).append(o)
     for name, group in sorted(groups.items()):
         report[name] = _figures(group)
     return report

@@ -3,8 +3,9 @@
 A follow-up leans on the previous question for its topic. It is searched with
 its own vector blended with the previous question's, and with both questions'
 terms (the previous ones down-weighted), so the new detail it asks about
-still decides the ranking. Only questions that look elliptical are treated
-this way: a self-contained question is searched exactly as if asked alone.
+still decides the ranking. Questions that look elliptical are treated this way;
+any other question is first searched alone, and only retried as a follow-up
+when alone it finds nothing (see Engine._retrieve).
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from typing import Sequence
 from .sentences import is_chinese
 from .types import Turn
 
-# Weight of the previous question in the blended query; fitted on the
-# follow-up pairs of tests/eval/followups.jsonl (first half only).
+# Weight of the previous question in the blended query and of its words in
+# the lexical query. Chosen a priori: a sweep (0.3-1.5, 0.3-1.0) over the
+# first half of tests/eval/followups.jsonl changed no ranking there.
 PREVIOUS_WEIGHT = 0.7
 PREVIOUS_TERM_WEIGHT = 0.5
 

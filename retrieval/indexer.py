@@ -22,6 +22,7 @@ from embeddings import Embedder
 from .errors import IndexNotFoundError, UnknownDocumentError
 from .ingest import Document, split_passages
 from .lexical import tokenize
+from .sentences import split_sentences
 from .store import IndexStore, Snapshot, StoredPassage, crash_point, now, text_sha
 
 Progress = Callable[[int, int], None]  # (embedded so far, total to embed)
@@ -90,7 +91,7 @@ def update_index(
             return report
 
         passages = [p for name in sorted(entries) for p in entries[name].passages]
-        vectors, report.embedded, report.embed_seconds = _vectors_for(
+        vectors, sentence_vectors, report.embedded, report.embed_seconds = _vectors_for(
             passages, previous if reusable else None, embedder, progress
         )
         manifest = store.commit(
@@ -98,6 +99,7 @@ def update_index(
             kind=settings.index.kind,
             passages=passages,
             vectors=vectors,
+            sentence_vectors=sentence_vectors,
             documents={
                 name: {"sha256": e.sha256, "passages": len(e.passages), "indexed_at": e.indexed_at}
                 for name, e in sorted(entries.items())
@@ -135,7 +137,16 @@ def _passages_of(document: Document, embedder: Embedder, settings: Settings) -> 
         count_tokens=embedder.count_tokens,
         overlap_sentences=settings.ingest.split_overlap_sentences,
     )
-    return [StoredPassage(p, tokenize(p.text), text_sha(p.text)) for p in passages]
+    return [
+        StoredPassage(p, tokenize(p.text), text_sha(p.text), len(split_sentences(p.text) or [p.text]))
+        for p in passages
+    ]
+
+
+@dataclass
+class _Vectors:
+    passage: np.ndarray
+    sentences: np.ndarray  # one row per sentence of the passage
 
 
 def _vectors_for(
@@ -143,30 +154,38 @@ def _vectors_for(
     previous: Snapshot | None,
     embedder: Embedder,
     progress: Progress | None,
-) -> tuple[np.ndarray, int, float]:
-    """Vectors for every passage: reused where the text was embedded before."""
-    known: dict[str, np.ndarray] = {}
+) -> tuple[np.ndarray, np.ndarray, int, float]:
+    """Passage and sentence vectors for every passage, reused where the same
+    text was embedded before. Returns them with the count of texts embedded
+    and the seconds spent embedding."""
+    known: dict[str, _Vectors] = {}
     if previous is not None:
         for row, sp in enumerate(previous.passages):
-            known.setdefault(sp.text_sha, previous.vector_of(row))
-    texts_to_embed = {}
-    for sp in passages:
-        if sp.text_sha not in known:
-            texts_to_embed.setdefault(sp.text_sha, sp.passage.text)
+            if sp.text_sha not in known:
+                known[sp.text_sha] = _Vectors(previous.vector_of(row), previous.sentence_vectors_of(row))
+    to_embed = {sp.text_sha: sp.passage.text for sp in passages if sp.text_sha not in known}
     started = time.perf_counter()
-    if texts_to_embed:
-        shas, texts = list(texts_to_embed), list(texts_to_embed.values())
-        batch = 64
-        for first in range(0, len(texts), batch):
-            vectors = embedder.embed_passages(texts[first : first + batch])
-            known.update(zip(shas[first : first + batch], vectors))
-            crash_point("embedding")
-            if progress:
-                progress(min(first + batch, len(texts)), len(texts))
-    seconds = time.perf_counter() - started if texts_to_embed else 0.0
+    shas, texts = list(to_embed), list(to_embed.values())
+    batch = 32
+    for first in range(0, len(texts), batch):
+        chunk = texts[first : first + batch]
+        sentences = [split_sentences(text) or [text] for text in chunk]
+        passage_vectors = embedder.embed_passages(chunk)
+        sentence_vectors = embedder.embed_passages([s for group in sentences for s in group])
+        offset = 0
+        for sha, vector, group in zip(shas[first : first + batch], passage_vectors, sentences):
+            known[sha] = _Vectors(vector, sentence_vectors[offset : offset + len(group)])
+            offset += len(group)
+        crash_point("embedding")
+        if progress:
+            progress(min(first + batch, len(texts)), len(texts))
+    seconds = time.perf_counter() - started if texts else 0.0
     if not passages:
-        return np.zeros((0, embedder.dim), dtype=np.float32), 0, 0.0
-    return np.stack([known[sp.text_sha] for sp in passages]).astype(np.float32), len(texts_to_embed), seconds
+        empty = np.zeros((0, embedder.dim), dtype=np.float32)
+        return empty, empty, 0, 0.0
+    vectors = np.stack([known[sp.text_sha].passage for sp in passages]).astype(np.float32)
+    sentence_vectors = np.concatenate([known[sp.text_sha].sentences for sp in passages]).astype(np.float32)
+    return vectors, sentence_vectors, len(texts), seconds
 
 
 def require_index(store: IndexStore) -> None:

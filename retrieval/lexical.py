@@ -57,6 +57,18 @@ def tokenize(text: str) -> list[str]:
     return terms
 
 
+# jieba part-of-speech tags of names: places, people, organisations, other proper nouns.
+_NAME_TAGS = {"ns", "nr", "nrt", "nt", "nz"}
+
+
+def chinese_names(text: str) -> list[str]:
+    """Place, person and organisation names jieba finds in Chinese text."""
+    _segmenter()
+    import jieba.posseg
+
+    return [w.word for w in jieba.posseg.lcut(text) if w.flag in _NAME_TAGS and len(w.word) >= 2]
+
+
 class BM25:
     """Okapi BM25 over pre-tokenised passages, with an inverted index."""
 
@@ -76,7 +88,18 @@ class BM25:
         }
 
     def idf(self, term: str) -> float:
-        return self._idf.get(term, 0.0)
+        """A term the index has never seen gets the highest possible idf: for
+        scaling, a question's unknown words are its most specific ones."""
+        known = self._idf.get(term)
+        return known if known is not None else math.log(1 + (self.size + 0.5) / 0.5)
+
+    def knows(self, term: str) -> bool:
+        return term in self._idf
+
+    def mentions(self, name: str) -> bool:
+        """Whether some passage plausibly contains `name`: as a jieba word, or
+        as all of its character bigrams (jieba may segment it differently)."""
+        return self.knows(name) or all(self.knows(name[i : i + 2]) for i in range(len(name) - 1))
 
     def scores(self, query_terms: Iterable[str]) -> dict[int, float]:
         """BM25 score of every passage that shares at least one term."""
@@ -89,8 +112,3 @@ class BM25:
                 norm = self.k1 * (1 - self.b + self.b * self._lengths[row] / self._avg_length)
                 scores[row] += idf * tf * (self.k1 + 1) / (tf + norm)
         return scores
-
-    def max_score(self, query_terms: Iterable[str]) -> float:
-        """An upper bound used to put scores on a 0..1 scale across questions:
-        the score a passage made of exactly the query terms would get."""
-        return sum(self._idf.get(t, 0.0) for t in set(query_terms))

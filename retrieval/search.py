@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .lexical import tokenize
+from .lexical import chinese_names, tokenize
 from .store import Snapshot
 from .types import Hit
 
@@ -35,19 +35,29 @@ class Query:
     vector: np.ndarray
     terms: list[str]
     lexical_weights: dict[str, float] | None = None  # term -> weight, default 1
+    names: tuple[str, ...] = ()  # proper names asked about, see SearchResult.unknown_names
 
 
 @dataclass(frozen=True)
 class SearchResult:
     hits: list[Hit]
     lexical_coverage: float  # share of the query's terms that occur in the index
+    # How far the best cosine stands above the other candidates, in standard
+    # deviations: unlike the raw cosine it does not shift with the question's
+    # language, which makes it a good abstention signal.
+    dense_z: float
+    # Names in the question (Chinese places, people, organisations) that no
+    # passage mentions: a strong sign that the documents cannot answer it.
+    unknown_names: int = 0
 
 
 def search(snapshot: Snapshot, query: Query, k: int, candidates: int) -> SearchResult:
     total = len(snapshot.passages)
     if total == 0:
-        return SearchResult([], 0.0)
+        return SearchResult([], 0.0, 0.0)
     dense = _dense_scores(snapshot, query.vector, min(candidates, total))
+    spread = np.array(list(dense.values()))
+    dense_z = float((spread.max() - spread.mean()) / spread.std()) if spread.std() > 0 else 0.0
     lexical, coverage = _lexical_scores(snapshot, query)
     for row in sorted(lexical, key=lexical.get, reverse=True)[:candidates]:
         if row not in dense:
@@ -55,10 +65,11 @@ def search(snapshot: Snapshot, query: Query, k: int, candidates: int) -> SearchR
     fused = {row: dense[row] + LEXICAL_WEIGHT * lexical.get(row, 0.0) for row in dense}
     ranked = sorted(fused, key=fused.get, reverse=True)[:k]
     hits = [
-        Hit(snapshot.passages[row].passage, dense[row], lexical.get(row, 0.0), fused[row], rank)
+        Hit(snapshot.passages[row].passage, dense[row], lexical.get(row, 0.0), fused[row], rank, row)
         for rank, row in enumerate(ranked, start=1)
     ]
-    return SearchResult(hits, coverage)
+    unknown = sum(not snapshot.bm25.mentions(name) for name in query.names)
+    return SearchResult(hits, coverage, dense_z, unknown)
 
 
 def _dense_scores(snapshot: Snapshot, vector: np.ndarray, k: int) -> dict[int, float]:
@@ -79,9 +90,9 @@ def _lexical_scores(snapshot: Snapshot, query: Query) -> tuple[dict[int, float],
         weight = weights.get(term, 1.0)
         for row, score in bm25.scores([term]).items():
             raw[row] = raw.get(row, 0.0) + weight * score
-    coverage = sum(1 for t in terms if bm25.idf(t) > 0) / len(terms)
+    coverage = sum(1 for t in terms if bm25.knows(t)) / len(terms)
     return {row: min(1.0, score / asked) for row, score in raw.items()}, coverage
 
 
-def query_terms(text: str) -> list[str]:
-    return tokenize(text)
+def make_query(vector: np.ndarray, text: str) -> Query:
+    return Query(vector, tokenize(text), names=tuple(chinese_names(text)))

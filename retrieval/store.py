@@ -6,6 +6,8 @@
       v000007/         one complete, immutable version
         manifest.json  model, dimension, documents, checksums of the files below
         vectors.faiss  the FAISS index; row i is passages.jsonl line i
+        sentences.npy  float16 vectors of every passage's sentences, in order,
+                       so picking the short answer needs no embedding at query time
         passages.jsonl one passage per line, with its lexical terms
 
 A writer builds a new version in a temporary folder, fsyncs it, renames it
@@ -42,6 +44,8 @@ _LOCK = ".lock"
 _MANIFEST = "manifest.json"
 _VECTORS = "vectors.faiss"
 _PASSAGES = "passages.jsonl"
+_SENTENCES = "sentences.npy"
+_DATA_FILES = (_VECTORS, _PASSAGES, _SENTENCES)
 
 
 @dataclass
@@ -62,6 +66,7 @@ class StoredPassage:
     passage: Passage
     terms: list[str]
     text_sha: str  # identical texts share one embedding
+    sentences: int  # rows of this passage in sentences.npy
 
 
 @dataclass
@@ -71,14 +76,23 @@ class Snapshot:
     manifest: Manifest
     passages: list[StoredPassage]
     vectors: faiss.Index
+    sentence_vectors: np.ndarray  # float16, rows of all passages' sentences
     bm25: BM25
 
     @property
     def version(self) -> int:
         return self.manifest.version
 
+    def __post_init__(self) -> None:
+        counts = [sp.sentences for sp in self.passages]
+        self._sentence_starts = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+
     def vector_of(self, row: int) -> np.ndarray:
         return self.vectors.reconstruct(row)
+
+    def sentence_vectors_of(self, row: int) -> np.ndarray:
+        start, end = self._sentence_starts[row], self._sentence_starts[row + 1]
+        return self.sentence_vectors[start:end].astype(np.float32)
 
     def info(self) -> IndexInfo:
         m = self.manifest
@@ -135,7 +149,7 @@ class IndexStore:
             )
         if expected_model_id is not None:
             self.check_model(manifest, expected_model_id)
-        for name in (_VECTORS, _PASSAGES):
+        for name in _DATA_FILES:
             path = folder / name
             if not path.is_file():
                 raise self._damaged(path, "is missing")
@@ -146,11 +160,20 @@ class IndexStore:
             vectors = faiss.read_index(str(folder / _VECTORS))
         except RuntimeError:
             raise self._damaged(folder / _VECTORS, "cannot be read by FAISS") from None
-        if vectors.ntotal != len(passages) or len(passages) != manifest.passages or vectors.d != manifest.dim:
+        try:
+            sentence_vectors = np.load(folder / _SENTENCES, allow_pickle=False)
+        except ValueError:
+            raise self._damaged(folder / _SENTENCES, "cannot be read") from None
+        if (
+            vectors.ntotal != len(passages)
+            or len(passages) != manifest.passages
+            or vectors.d != manifest.dim
+            or len(sentence_vectors) != sum(p.sentences for p in passages)
+        ):
             raise self._damaged(folder, "has vectors and passages that do not agree")
         if manifest.kind == "hnsw":
             faiss.downcast_index(vectors).hnsw.efSearch = ef_search
-        return Snapshot(manifest, passages, vectors, BM25([p.terms for p in passages]))
+        return Snapshot(manifest, passages, vectors, sentence_vectors, BM25([p.terms for p in passages]))
 
     def check_model(self, manifest: Manifest, expected_model_id: str) -> None:
         if manifest.model_id != expected_model_id:
@@ -183,7 +206,8 @@ class IndexStore:
             with path.open(encoding="utf-8") as fh:
                 rows = [json.loads(line) for line in fh]
             return [
-                StoredPassage(Passage(**row["passage"]), row["terms"], row["text_sha"]) for row in rows
+                StoredPassage(Passage(**row["passage"]), row["terms"], row["text_sha"], row["sentences"])
+                for row in rows
             ]
         except (ValueError, TypeError, KeyError):
             raise self._damaged(path, "is not a valid passage store") from None
@@ -224,6 +248,7 @@ class IndexStore:
         kind: str,
         passages: list[StoredPassage],
         vectors: np.ndarray,
+        sentence_vectors: np.ndarray,
         documents: dict[str, dict],
         hnsw: dict[str, int] | None = None,
     ) -> Manifest:
@@ -238,9 +263,15 @@ class IndexStore:
         dim = int(vectors.shape[1])
         index = build_faiss_index(vectors, kind, **(hnsw or {}))
         faiss.write_index(index, str(staging / _VECTORS))
+        np.save(staging / _SENTENCES, sentence_vectors.astype(np.float16), allow_pickle=False)
         with (staging / _PASSAGES).open("w", encoding="utf-8") as fh:
             for sp in passages:
-                row = {"passage": asdict(sp.passage), "terms": sp.terms, "text_sha": sp.text_sha}
+                row = {
+                    "passage": asdict(sp.passage),
+                    "terms": sp.terms,
+                    "text_sha": sp.text_sha,
+                    "sentences": sp.sentences,
+                }
                 fh.write(json.dumps(row, ensure_ascii=False) + "\n")
         manifest = Manifest(
             format=FORMAT_VERSION,
@@ -251,10 +282,10 @@ class IndexStore:
             built_at=now(),
             passages=len(passages),
             documents=documents,
-            files={name: _sha256(staging / name) for name in (_VECTORS, _PASSAGES)},
+            files={name: _sha256(staging / name) for name in _DATA_FILES},
         )
         (staging / _MANIFEST).write_text(json.dumps(asdict(manifest), ensure_ascii=False, indent=1))
-        for name in (_VECTORS, _PASSAGES, _MANIFEST):
+        for name in (*_DATA_FILES, _MANIFEST):
             _fsync(staging / name)
         crash_point("staged")
         os.rename(staging, final)

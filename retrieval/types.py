@@ -26,6 +26,7 @@ class Hit:
     lexical: float
     fused: float
     rank: int  # 1-based
+    row: int = -1  # position in the index version it came from
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ DIM = 8
 
 def stored(i: int, document: str = "a.txt") -> StoredPassage:
     text = f"第{i}段文字 paragraph {i}"
-    return StoredPassage(Passage(f"id{i}", document, i, None, text, 0, len(text)), [f"t{i}"], text_sha(text))
+    return StoredPassage(Passage(f"id{i}", document, i, None, text, 0, len(text)), [f"t{i}"], text_sha(text), 1)
 
 
 def commit(store: IndexStore, n: int = 5, kind: str = "flat", model_id: str = "m1"):
@@ -29,6 +29,7 @@ def commit(store: IndexStore, n: int = 5, kind: str = "flat", model_id: str = "m
             kind=kind,
             passages=[stored(i) for i in range(n)],
             vectors=vectors,
+            sentence_vectors=vectors,
             documents={"a.txt": {"sha256": "x", "passages": n, "indexed_at": "now"}},
         )
     return manifest, vectors
@@ -85,15 +86,16 @@ def test_model_mismatch_is_refused_with_advice(tmp_path: Path):
             json.dumps({**json.loads(v.joinpath("manifest.json").read_text()), "passages": 99})
         ),
         lambda v: v.joinpath("manifest.json").write_text("not json"),
+        lambda v: v.joinpath("sentences.npy").write_bytes(v.joinpath("sentences.npy").read_bytes()[:-64]),
         lambda v: v.parent.joinpath("CURRENT").write_text("garbage"),
     ],
-    ids=["truncated-faiss", "missing-faiss", "broken-passages", "altered-passages", "altered-manifest", "broken-manifest", "bad-pointer"],
+    ids=["truncated-faiss", "missing-faiss", "broken-passages", "altered-passages", "altered-manifest", "broken-manifest", "truncated-sentences", "bad-pointer"],
 )
 def test_damage_is_detected_and_names_the_file(tmp_path: Path, damage):
     store = IndexStore(tmp_path)
     commit(store)
     damage(tmp_path / "v000001")
-    with pytest.raises(IndexCorruptError, match=r"damaged: .*(faiss|passages|manifest|CURRENT).*citebot doctor"):
+    with pytest.raises(IndexCorruptError, match=r"damaged: .*(faiss|passages|manifest|sentences|CURRENT).*citebot doctor"):
         store.load()
 
 

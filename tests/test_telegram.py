@@ -28,7 +28,7 @@ from tests.fake_bot_api import BOT_USER, FakeBotApi, TelegramHtml
 TOKEN = "123456789:AAHfakeTOKENfakeTOKENfakeTOKENfake_x"
 ZH_QUESTION = "应急管理部在郑州救援中设置了什么岗位？"
 ZH_ANSWER = "党员先锋岗"
-EN_QUESTION = "What is the best smartphone to buy?"  # the sample corpus cannot answer it
+EN_QUESTION = "In what year did the Berlin Wall fall?"  # the sample corpus cannot answer it
 NOT_FOUND_EN = text("not_found", "en")
 
 
@@ -451,9 +451,13 @@ def test_run_polls_and_answers_chinese_and_english(api, engine, caplog):
     def conversation():
         api.wait_for(lambda: api.called("getUpdates"))
         api.send(api.private_chat(1801), ZH_QUESTION, language="zh")
-        api.send(api.private_chat(1802), EN_QUESTION)
-        assert ZH_ANSWER in api.wait_sent(1801)[0].params["text"]
-        assert api.wait_sent(1802)[0].params["text"] == NOT_FOUND_EN
+        api.send(api.private_chat(1802), "How many hazardous waste cases were investigated?")
+        api.send(api.private_chat(1803), EN_QUESTION)
+        zh_reply = api.wait_sent(1801)[0].params["text"]
+        assert ZH_ANSWER in zh_reply and "[1]" in zh_reply
+        en_reply = api.wait_sent(1802)[0].params["text"]
+        assert "2769" in en_reply and "[1]" in en_reply
+        assert api.wait_sent(1803)[0].params["text"] == NOT_FOUND_EN
 
     with caplog.at_level(logging.INFO):
         run_during(conversation, engine, settings)
