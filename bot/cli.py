@@ -180,7 +180,7 @@ def cmd_calibrate(args, settings: Settings) -> int:
     model = evaluate.calibrate(engine, items)
     out = Path(args.out) if args.out else SHIPPED_MODEL
     model.save(out)
-    print(f"abstention model fitted on {len(items)} questions, written to {out}")
+    print(f"abstention model fitted on {len(items)} labelled questions, written to {out}")
     return 0
 
 

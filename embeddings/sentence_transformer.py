@@ -77,7 +77,13 @@ class SentenceTransformerEmbedder:
         # Imported here: torch and sentence-transformers take seconds to import,
         # which commands that never embed should not pay.
         import torch
+        import transformers
         from sentence_transformers import SentenceTransformer
+
+        # The load report (it lists the unused XLM-R pooler as "MISSING") and
+        # the per-tensor progress bar are noise in a CLI's output.
+        transformers.utils.logging.set_verbosity_error()
+        transformers.utils.logging.disable_progress_bar()
 
         if not local and (path.is_absolute() or str(model).startswith((".", "~"))):
             raise EmbeddingModelError(f"embedding model directory does not exist: {model}")

@@ -23,7 +23,7 @@ from .sentences import is_chinese
 
 SHIPPED_MODEL = Path(__file__).with_name("abstention.json")
 
-FEATURES = ("dense", "dense_zh", "dense_z", "margin", "lexical", "coverage", "zh", "unknown_names")
+FEATURES = ("dense", "dense_zh", "dense_z", "margin", "lexical", "coverage", "zh")
 
 
 def features(question: str, result: SearchResult) -> dict[str, float]:
@@ -40,7 +40,6 @@ def features(question: str, result: SearchResult) -> dict[str, float]:
         "coverage": result.lexical_coverage,
         "zh": zh,
         "dense_z": result.dense_z,
-        "unknown_names": float(min(result.unknown_names, 1)),
     }
 
 
@@ -61,6 +60,7 @@ class AbstentionModel:
 
     def should_abstain(self, feats: dict[str, float]) -> bool:
         return self.probability(feats) < self.threshold
+
 
     @classmethod
     def load(cls, path: Path) -> "AbstentionModel":
@@ -112,3 +112,14 @@ class AbstentionModel:
         if len(negatives_above) == 0 and (y == 0).any():
             threshold = float((positives[allowed] + p[y == 0].max()) / 2)
         return cls(w.tolist(), float(b), mean.tolist(), scale.tolist(), threshold, model_id)
+
+
+def should_abstain(model: AbstentionModel, question: str, result: SearchResult) -> bool:
+    """No passage, a name the documents never mention, or a low fitted
+    probability. The name rule is a veto rather than a feature: near-misses
+    such as the same question about another province look like answerable
+    questions in every score, and the training data has too few of them for
+    a fitted weight to outvote the scores."""
+    if not result.hits or result.unknown_names:
+        return True
+    return model.should_abstain(features(question, result))

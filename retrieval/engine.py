@@ -20,7 +20,7 @@ from config.settings import Settings
 from embeddings import Embedder, load_embedder
 
 from . import followup
-from .abstain import SHIPPED_MODEL, AbstentionModel, features
+from .abstain import SHIPPED_MODEL, AbstentionModel, should_abstain
 from .errors import InputError
 from .extract import extract_answer
 from .ingest import Document, decode_text
@@ -96,7 +96,7 @@ class Engine:
         return check_question(question, self.settings.answer.max_question_chars)
 
     def _abstains(self, question: str, result: SearchResult) -> bool:
-        return not result.hits or self.abstention.should_abstain(features(question, result))
+        return should_abstain(self.abstention, question, result)
 
     def _retrieve(
         self, snapshot: Snapshot, question: str, history: Sequence[Turn], k: int | None, timings: dict[str, float]
@@ -119,15 +119,20 @@ class Engine:
 
         if previous is None:
             return run(False)
-        if followup.is_follow_up(question, history):
-            return run(True)
-        # Read alone first, so a self-contained question is never bent by the
-        # previous one; only if that finds nothing, try it as a follow-up.
-        alone = run(False)
-        if not self._abstains(question, alone[1]):
+        cue = followup.is_follow_up(question, history)
+        # Read alone first unless it reads like a follow-up, so a self-contained
+        # question is never bent by the previous one.
+        alone = None if cue else run(False)
+        if alone is not None and not self._abstains(question, alone[1]):
             return alone
         leaning = run(True)
-        return alone if self._abstains(question, leaning[1]) else leaning
+        # The previous question only lends context if it could be answered
+        # itself: two unanswerable questions blended must not make an answer.
+        if self._abstains(question, leaning[1]) or self._abstains(
+            previous, search(snapshot, self._plain_query(previous), k, self.settings.search.candidates)
+        ):
+            return alone or run(False)
+        return leaning
 
     def _plain_query(self, question: str) -> Query:
         return make_query(self.embedder.embed_queries([question])[0], question)

@@ -154,6 +154,7 @@ def calibrate(engine: Engine, items: Iterable[EvalItem]) -> AbstentionModel:
     samples, labels = [], []
     for item in items:
         result = engine.search_result(item.question, item.turns)
-        samples.append(features(item.question, result))
-        labels.append(item.answerable)
+        if result.hits and not result.unknown_names:  # the other cases abstain by rule
+            samples.append(features(item.question, result))
+            labels.append(item.answerable)
     return AbstentionModel.fit(samples, labels, engine.embedder.model_id)

@@ -59,6 +59,8 @@ def tokenize(text: str) -> list[str]:
 
 # jieba part-of-speech tags of names: places, people, organisations, other proper nouns.
 _NAME_TAGS = {"ns", "nr", "nrt", "nt", "nz"}
+# Common nouns jieba's dictionary tags as place names.
+_NOT_NAMES = set("城市 地区 地方 省会 省份 国家 农村 城乡 全国 世界 社区 基层 乡村 城区 本地 外地 当地".split())
 
 
 def chinese_names(text: str) -> list[str]:
@@ -66,7 +68,11 @@ def chinese_names(text: str) -> list[str]:
     _segmenter()
     import jieba.posseg
 
-    return [w.word for w in jieba.posseg.lcut(text) if w.flag in _NAME_TAGS and len(w.word) >= 2]
+    return [
+        w.word
+        for w in jieba.posseg.lcut(text)
+        if w.flag in _NAME_TAGS and len(w.word) >= 2 and w.word not in _NOT_NAMES
+    ]
 
 
 class BM25:

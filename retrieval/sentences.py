@@ -13,30 +13,25 @@ _CLAUSE_END = re.compile(r"[，,、：:]")
 
 def split_sentences(text: str) -> list[str]:
     """Split text into sentences, keeping their punctuation; never loses text."""
-    sentences, start = [], 0
-    for match in _SENTENCE_END.finditer(text):
-        piece = text[start : match.end()].strip()
-        if piece:
-            sentences.append(piece)
-        start = match.end()
-    tail = text[start:].strip()
-    if tail:
-        sentences.append(tail)
-    return sentences
+    return _split_after(text, _SENTENCE_END)
 
 
 def split_clauses(sentence: str) -> list[str]:
     """Split a sentence at commas and colons, keeping the separators."""
-    clauses, start = [], 0
-    for match in _CLAUSE_END.finditer(sentence):
-        piece = sentence[start : match.end()].strip()
+    return _split_after(sentence, _CLAUSE_END)
+
+
+def _split_after(text: str, separator: re.Pattern) -> list[str]:
+    pieces, start = [], 0
+    for match in separator.finditer(text):
+        piece = text[start : match.end()].strip()
         if piece:
-            clauses.append(piece)
+            pieces.append(piece)
         start = match.end()
-    tail = sentence[start:].strip()
+    tail = text[start:].strip()
     if tail:
-        clauses.append(tail)
-    return clauses
+        pieces.append(tail)
+    return pieces
 
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from retrieval.engine import Engine
 
 _ERROR_DESCRIPTIONS = {
-    400: "Malformed JSON, or a body that is not UTF-8.",
+    400: "Malformed JSON, a body that is not UTF-8, or a malformed HTTP request.",
     401: "Missing or wrong bearer token.",
     403: "The server has no CITEBOT_API_TOKEN, so this is disabled.",
     404: "No document by that name.",
@@ -52,7 +52,9 @@ _ERROR_DESCRIPTIONS = {
 
 
 def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    return {s: {"model": ErrorOut, "description": _ERROR_DESCRIPTIONS[s]} for s in statuses}
+    # Any request can be malformed at the HTTP level (uvicorn answers 400), so
+    # every operation documents 400.
+    return {s: {"model": ErrorOut, "description": _ERROR_DESCRIPTIONS[s]} for s in sorted({400, *statuses})}
 
 
 class _Limits:
