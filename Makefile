@@ -3,7 +3,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-SAMPLE_QUESTION := 应急管理部在郑州救援中设置了什么岗位？
+SAMPLE_QUESTION := 教育部举办了多少场“互联网+就业指导”直播课？
 
 .PHONY: demo test install
 
