@@ -119,20 +119,25 @@ class Engine:
 
         if previous is None:
             return run(False)
-        cue = followup.is_follow_up(question, history)
-        # Read alone first unless it reads like a follow-up, so a self-contained
-        # question is never bent by the previous one.
-        alone = None if cue else run(False)
-        if alone is not None and not self._abstains(question, alone[1]):
+
+        def previous_answerable() -> bool:
+            # The previous question only lends context if it could be answered
+            # itself: two unanswerable questions blended must not make an answer.
+            result = search(snapshot, self._plain_query(previous), k, self.settings.search.candidates)
+            return not self._abstains(previous, result)
+
+        if followup.is_follow_up(question, history):
+            return run(True) if previous_answerable() else run(False)
+        # Anything else is read alone first, so a self-contained question is
+        # never bent by the previous one; only if that finds nothing is it
+        # tried as a follow-up.
+        alone = run(False)
+        if not self._abstains(question, alone[1]):
             return alone
         leaning = run(True)
-        # The previous question only lends context if it could be answered
-        # itself: two unanswerable questions blended must not make an answer.
-        if self._abstains(question, leaning[1]) or self._abstains(
-            previous, search(snapshot, self._plain_query(previous), k, self.settings.search.candidates)
-        ):
-            return alone or run(False)
-        return leaning
+        if not self._abstains(question, leaning[1]) and previous_answerable():
+            return leaning
+        return alone
 
     def _plain_query(self, question: str) -> Query:
         return make_query(self.embedder.embed_queries([question])[0], question)
