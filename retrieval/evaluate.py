@@ -9,7 +9,7 @@ strings; questions with no evidence should be abstained on.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 

@@ -19,7 +19,7 @@ import numpy as np
 from config.settings import Settings
 from embeddings import Embedder
 
-from .errors import IndexNotFoundError, UnknownDocumentError
+from .errors import UnknownDocumentError
 from .ingest import Document, split_passages
 from .lexical import tokenize
 from .sentences import split_sentences
@@ -186,8 +186,3 @@ def _vectors_for(
     vectors = np.stack([known[sp.text_sha].passage for sp in passages]).astype(np.float32)
     sentence_vectors = np.concatenate([known[sp.text_sha].sentences for sp in passages]).astype(np.float32)
     return vectors, sentence_vectors, len(texts), seconds
-
-
-def require_index(store: IndexStore) -> None:
-    if not store.exists():
-        raise IndexNotFoundError(f"no index at {store.root}; build one with `citebot index PATH...`")
