@@ -63,7 +63,9 @@ def cmd_index(args, settings: Settings) -> int:
     encoding = args.encoding or settings.ingest.encoding
     documents = [read_document(n, p, encoding=encoding, max_bytes=settings.ingest.max_file_bytes) for n, p in files]
     _check_not_locked(settings)
-    engine = _open_writer(settings)
+    from retrieval.engine import Engine
+
+    engine = Engine.for_writing(settings)
     with _progress_bar() as progress:
         report = engine.update(
             documents=documents,
@@ -87,18 +89,6 @@ def _check_not_locked(settings: Settings) -> None:
 
     with IndexStore(settings.index.dir).writer():
         pass
-
-
-def _open_writer(settings: Settings):
-    """An engine that has not loaded the index: indexing must work when the
-    index was built with another model (it is then rebuilt for the new one),
-    and `--rebuild` must work even when the current index is damaged."""
-    from retrieval.engine import Engine, _empty_snapshot, embedder_from_settings
-    from retrieval.store import IndexStore
-
-    embedder = embedder_from_settings(settings)
-    store = IndexStore(settings.index.dir, settings.index.keep_versions)
-    return Engine(settings, embedder, store, _empty_snapshot(embedder, settings.index.kind))
 
 
 def cmd_rm(args, settings: Settings) -> int:

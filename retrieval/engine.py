@@ -106,53 +106,51 @@ class Engine:
         previous question's context. Returns the query, the ranking and the
         resolved question (None when the question was searched alone)."""
         k = k or self.settings.search.top_k
+        candidates = self.settings.search.candidates
         previous = followup.previous_question(history)
 
-        def run(as_follow_up: bool) -> tuple[Query, SearchResult, str | None]:
+        def embedded(text: str) -> Query:
             t0 = time.perf_counter()
-            query = self._follow_up_query(question, previous) if as_follow_up else self._plain_query(question)
+            query = make_query(self.embedder.embed_queries([text])[0], text)
             timings["embed"] += _ms(t0)
+            return query
+
+        def searched(query: Query) -> SearchResult:
             t0 = time.perf_counter()
-            result = search(snapshot, query, k, self.settings.search.candidates)
+            result = search(snapshot, query, k, candidates)
             timings["search"] += _ms(t0)
-            return query, result, f"{previous} {question}" if as_follow_up else None
+            return result
 
+        own = embedded(question)
         if previous is None:
-            return run(False)
+            return own, searched(own), None
+        cue = followup.is_follow_up(question, history)
+        if not cue:
+            # Read alone first, so a self-contained question is never bent by
+            # the previous one; only if that finds nothing is it tried as a
+            # follow-up.
+            alone = searched(own)
+            if not self._abstains(question, alone):
+                return own, alone, None
+        earlier = embedded(previous)
+        leaning = _follow_up_query(own, earlier)
+        leaning_result = searched(leaning)
+        # The previous question only lends context if it could be answered
+        # itself: two unanswerable questions blended must not make an answer.
+        if (cue or not self._abstains(question, leaning_result)) and not self._abstains(
+            previous, searched(earlier)
+        ):
+            return leaning, leaning_result, f"{previous} {question}"
+        return own, (searched(own) if cue else alone), None
 
-        def previous_answerable() -> bool:
-            # The previous question only lends context if it could be answered
-            # itself: two unanswerable questions blended must not make an answer.
-            result = search(snapshot, self._plain_query(previous), k, self.settings.search.candidates)
-            return not self._abstains(previous, result)
-
-        if followup.is_follow_up(question, history):
-            return run(True) if previous_answerable() else run(False)
-        # Anything else is read alone first, so a self-contained question is
-        # never bent by the previous one; only if that finds nothing is it
-        # tried as a follow-up.
-        alone = run(False)
-        if not self._abstains(question, alone[1]):
-            return alone
-        leaning = run(True)
-        if not self._abstains(question, leaning[1]) and previous_answerable():
-            return leaning
-        return alone
-
-    def _plain_query(self, question: str) -> Query:
-        return make_query(self.embedder.embed_queries([question])[0], question)
-
-    def _follow_up_query(self, question: str, previous: str) -> Query:
-        current, before = self.embedder.embed_queries([question, previous])
-        blended = current + followup.PREVIOUS_WEIGHT * before
-        own, earlier = make_query(current, question), make_query(before, previous)
-        weights = {t: followup.PREVIOUS_TERM_WEIGHT for t in earlier.terms if t not in own.terms}
-        return Query(
-            (blended / np.linalg.norm(blended)).astype(np.float32),
-            own.terms + list(weights),
-            weights,
-            names=own.names,
-        )
+    @classmethod
+    def for_writing(cls, settings: Settings) -> "Engine":
+        """An engine that has not loaded the index, for `citebot index`: it
+        must work when the index was built with another model (it is then
+        rebuilt) and, with `--rebuild`, when the current index is damaged."""
+        embedder = embedder_from_settings(settings)
+        store = IndexStore(settings.index.dir, settings.index.keep_versions)
+        return cls(settings, embedder, store, _empty_snapshot(embedder, settings.index.kind))
 
     # ---------------------------------------------------------------- index
 
@@ -214,6 +212,19 @@ def check_question(question: str, max_chars: int) -> str:
     if any(unicodedata.category(c) in ("Cc", "Cs", "Co") and c not in "\t\n" for c in question):
         raise InputError("the question contains control or binary characters")
     return question
+
+
+def _follow_up_query(own: Query, earlier: Query) -> Query:
+    """The follow-up's vector blended with the previous question's, and its
+    words plus the previous question's at a lower weight."""
+    blended = own.vector + followup.PREVIOUS_WEIGHT * earlier.vector
+    weights = {t: followup.PREVIOUS_TERM_WEIGHT for t in earlier.terms if t not in own.terms}
+    return Query(
+        (blended / np.linalg.norm(blended)).astype(np.float32),
+        own.terms + list(weights),
+        weights,
+        names=own.names,
+    )
 
 
 def _citations(hits: list[Hit]) -> list[Citation]:

@@ -13,7 +13,7 @@ import math
 import re
 import threading
 from collections import Counter, defaultdict
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _LATIN_OR_NUMBER = re.compile(r"[A-Za-z]+|\d+(?:\.\d+)?")
@@ -107,14 +107,17 @@ class BM25:
         as all of its character bigrams (jieba may segment it differently)."""
         return self.knows(name) or all(self.knows(name[i : i + 2]) for i in range(len(name) - 1))
 
-    def scores(self, query_terms: Iterable[str]) -> dict[int, float]:
-        """BM25 score of every passage that shares at least one term."""
+    def scores(self, query_terms: Iterable[str], weights: Mapping[str, float] | None = None) -> dict[int, float]:
+        """BM25 score of every passage that shares at least one term; a term's
+        contribution is multiplied by its weight (default 1)."""
+        weights = weights or {}
         scores: dict[int, float] = defaultdict(float)
         for term in set(query_terms):
             idf = self._idf.get(term)
             if idf is None:
                 continue
+            weight = weights.get(term, 1.0)
             for row, tf in self._postings[term]:
                 norm = self.k1 * (1 - self.b + self.b * self._lengths[row] / self._avg_length)
-                scores[row] += idf * tf * (self.k1 + 1) / (tf + norm)
+                scores[row] += weight * idf * tf * (self.k1 + 1) / (tf + norm)
         return scores

@@ -86,11 +86,7 @@ def _lexical_scores(snapshot: Snapshot, query: Query) -> tuple[dict[int, float],
     asked = sum(bm25.idf(t) * weights.get(t, 1.0) for t in terms)
     if asked <= 0:
         return {}, 0.0
-    raw: dict[int, float] = {}
-    for term in terms:
-        weight = weights.get(term, 1.0)
-        for row, score in bm25.scores([term]).items():
-            raw[row] = raw.get(row, 0.0) + weight * score
+    raw = bm25.scores(terms, weights)
     coverage = sum(1 for t in terms if bm25.knows(t)) / len(terms)
     return {row: min(1.0, score / asked) for row, score in raw.items()}, coverage
 
