@@ -3,9 +3,10 @@
 A single cosine threshold cannot work: with multilingual-e5-small an English
 question about Chinese text scores lower than an unrelated Chinese question.
 So the decision is a small logistic model over several signals, including
-the question's language and its interaction with the dense score, fitted by
-`citebot calibrate` on labelled questions (never on the held-out split) and
-shipped as JSON next to this module.
+the question's language, its interaction with the dense score and how far
+the best passage stands above generic everyday texts (see background.py),
+fitted by `citebot calibrate` on labelled questions (never on the held-out
+split) and shipped as JSON next to this module.
 """
 
 from __future__ import annotations
@@ -18,12 +19,13 @@ from typing import Sequence
 
 import numpy as np
 
+from .answer_types import asked_type, has_type
 from .search import SearchResult
 from .sentences import is_chinese
 
 SHIPPED_MODEL = Path(__file__).with_name("abstention.json")
 
-FEATURES = ("dense", "dense_zh", "dense_z", "margin", "lexical", "coverage", "zh")
+FEATURES = ("dense", "dense_zh", "dense_z", "margin", "lexical", "coverage", "zh", "over_background")
 
 
 def features(question: str, result: SearchResult) -> dict[str, float]:
@@ -40,6 +42,7 @@ def features(question: str, result: SearchResult) -> dict[str, float]:
         "coverage": result.lexical_coverage,
         "zh": zh,
         "dense_z": result.dense_z,
+        "over_background": dense - result.background,
     }
 
 
@@ -115,11 +118,15 @@ class AbstentionModel:
 
 
 def should_abstain(model: AbstentionModel, question: str, result: SearchResult) -> bool:
-    """No passage, a name the documents never mention, or a low fitted
-    probability. The name rule is a veto rather than a feature: near-misses
-    such as the same question about another province look like answerable
-    questions in every score, and the training data has too few of them for
-    a fitted weight to outvote the scores."""
+    return vetoed(question, result) or model.should_abstain(features(question, result))
+
+
+def vetoed(question: str, result: SearchResult) -> bool:
+    """No passage, a name the documents never mention, or a best passage
+    without the kind of fact asked for (see answer_types). These are rules
+    rather than features: near-misses such as the same question about another
+    province look like answerable questions in every score, and the training
+    data has too few of them for a fitted weight to outvote the scores."""
     if not result.hits or result.unknown_names:
         return True
-    return model.should_abstain(features(question, result))
+    return not has_type(result.hits[0].passage.text, asked_type(question))

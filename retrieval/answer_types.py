@@ -1,40 +1,105 @@
-"""What kind of fact a question asks for, and whether a text has one.
+"""What kind of fact a question asks for, and whether a text holds one.
 
 Used twice: to prefer the sentence that holds the kind of fact asked for when
-picking the short answer, and as an abstention signal (a question asking for
-a year about a passage that has no year in it is probably not answered).
+picking the short answer, and as an abstention rule. A near-miss question
+(on the documents' topic, asking for a fact they do not give) scores like an
+answerable one on every similarity signal, but its best passage often has no
+fact of the asked kind at all: a question asking for a percentage, an amount
+of money or a number of people, cited to a passage without one, is not
+answered by it.
+
+Kinds go from specific to general; the first that matches a question wins.
 """
 
 from __future__ import annotations
 
 import re
 
-_NUMERAL = r"[0-9０-９一二三四五六七八九十百千万亿两几]"
+_NUMERAL = r"[0-9０-９一二三四五六七八九十百千万亿两几半]+(?:\.\d+)?"
+# Between a number and its unit: 3.2万名, 190多万名, 900余项.
+_MAGNITUDE = r"[万亿千百多余近约]*"
+_CJK = r"[\u4e00-\u9fff]"
+_EN_PEOPLE = (
+    r"(?:people|persons|residents|members|students|pupils|children|graduates|workers|employees|staff|volunteers"
+    r"|officials|cadres|rescuers|teachers|doctors|patients|villagers|farmers|households|families|citizens|retirees)"
+)
 
-_ASKS = [
+
+def _unit(chinese_units: str, english_units: str = "") -> str:
+    """A number followed by one of the units, in Chinese or English text."""
+    pattern = rf"{_NUMERAL}{_MAGNITUDE}(?:{chinese_units})"
+    if english_units:
+        pattern += rf"|\d[\d,.]*\s*(?:{english_units})"
+    return pattern
+
+
+_ASKS: list[tuple[str, re.Pattern]] = [
     ("year", re.compile(r"哪一?年|几几年|什么年份|which year|what year|in what year", re.I)),
-    ("date", re.compile(r"什么时候|何时|哪一?天|几月|哪个月|截至什么|when\b|what date|on what day|by when|up to what date", re.I)),
+    ("date", re.compile(r"什么时候|何时|哪一?天|几月|哪个月|截至什么|^when\b|\bwhen (did|will|was|were|is|are|does|do|has|have|had)\b|what date|on what day|by when|up to what date", re.I)),
+    (
+        "percent",
+        re.compile(
+            r"百分之几|百分比|比例|比重|占比|多少[%％]|what (percentage|percent|share|proportion|rate)|how many percent",
+            re.I,
+        ),
+    ),
+    (
+        "money",
+        re.compile(
+            r"多少钱|多少[万亿]?元|(资金|费用|金额|投资|投入|罚款|罚没|花费|花了|成本|价格|票价|经费|收入)[^，。？]{0,6}(多少|几)"
+            r"|(多少|几)[^，。？]{0,4}(资金|费用|钱|经费)|how many yuan|how much (money|funding)"
+            r"|how much\b.*\b(cost|spend|spent|spending|invest|investment|fined?|funding|budget|paid|pay|worth|revenue|income)",
+            re.I,
+        ),
+    ),
+    (
+        "people",
+        re.compile(
+            rf"(多少|几)(名|位|个人|人|万人|万名)|多少[名位个]?{_CJK}{{0,2}}(人员|队员|党员|干部|学生|毕业生|居民|村民|职工|员工|农民)"
+            rf"|how many (\S+ ){{0,2}}{_EN_PEOPLE}\b",
+            re.I,
+        ),
+    ),
+    ("duration", re.compile(r"多久|多长时间|多少(天|年|个月|小时)|几(天|个月|小时)|how many (days|years|months|hours|weeks)", re.I)),
+    # "How long" and 多长 may ask for a length or a time; either kind answers.
+    ("length", re.compile(r"多长|多远|多少(公里|米|千米)|how (long|far)\b", re.I)),
+    ("area", re.compile(r"多少(亩|平方米|公顷|平方公里)|面积|how many (acres|mu|hectares|square)", re.I)),
     (
         "quantity",
         re.compile(
-            r"多少|几[个项条次家场人年月天万亿名所件种位户元倍批座]|百分之|比例|多大|how (many|much|long|far)"
-            r"|what (percentage|share|proportion|number|amount)|by how much",
+            # 哪几 asks "which ones", not "how many".
+            r"多少|(?<!哪)几[个项条次家场人年月天万亿名所件种位户元倍批座]|多大|how (many|much)"
+            r"|what (number|amount)|by how much",
             re.I,
         ),
     ),
 ]
 
-_HAS = {
+_DURATION = _unit("年|个月|月|天|日|小时|分钟|周|星期", r"years?|months?|days?|hours?|weeks?")
+_HAS: dict[str, re.Pattern] = {
     "year": re.compile(r"(1[89]|20)\d\d\s*年?|今年|去年|明年"),
-    "date": re.compile(rf"{_NUMERAL}+\s*[月日号]|[年月]底|[年月]初|今年|去年|上半年|下半年|季度|以来|起"),
-    "quantity": re.compile(rf"{_NUMERAL}+(\.\d+)?\s*[%％个项条次家场人万亿名所件种位户元倍批座米亩条余多]|\d"),
+    "date": re.compile(rf"{_NUMERAL}\s*[月日号]|[年月]底|[年月]初|今年|去年|上半年|下半年|季度|以来|起"),
+    "percent": re.compile(rf"[%％]|百分之|{_NUMERAL}成|个百分点|\bper ?cent", re.I),
+    "money": re.compile(_unit("元|块", r"yuan|dollars|rmb") + r"|[¥￥$]\s*\d", re.I),
+    # Chinese counts people with a measure word (3.2万名), directly before a
+    # noun for people (119万参保人员), or after a word for the count
+    # (观看人次超过1.9亿).
+    "people": re.compile(
+        _unit(rf"名|位|人次|人|{_CJK}{{0,4}}?(?:人员|员|者|生|户|群众|居民|村民|党员|干部|职工|农民|家庭)", _EN_PEOPLE)
+        + rf"|(?:人次|人数|人员|人口)[^，。；]{{0,4}}?{_NUMERAL}",
+        re.I,
+    ),
+    "duration": re.compile(_DURATION, re.I),
+    "length": re.compile(_unit("米|公里|千米|里", r"km|kilomet|met|miles?") + "|" + _DURATION, re.I),
+    "area": re.compile(_unit("亩|平方米|平方公里|公顷", r"square|acres|hectares|mu\b") + "|㎡", re.I),
+    "quantity": re.compile(rf"{_NUMERAL}|\d"),
 }
 
 
 def asked_type(question: str) -> str | None:
-    for name, pattern in _ASKS:
+    for kind, pattern in _ASKS:
         if pattern.search(question):
-            return name
+            return kind
     return None
 
 

@@ -21,6 +21,7 @@ from embeddings import Embedder, load_embedder
 
 from . import followup
 from .abstain import SHIPPED_MODEL, AbstentionModel, should_abstain
+from .background import Background
 from .errors import InputError
 from .extract import extract_answer
 from .ingest import Document, decode_text
@@ -43,6 +44,7 @@ class Engine:
         self._write_lock = threading.Lock()
         path = settings.search.abstention_model or SHIPPED_MODEL
         self.abstention = AbstentionModel.load(path)
+        self.background = Background(embedder, settings.model.cache_dir)
 
     @classmethod
     def open(cls, settings: Settings, *, embedder: Embedder | None = None, create: bool = False) -> "Engine":
@@ -117,7 +119,7 @@ class Engine:
 
         def searched(query: Query) -> SearchResult:
             t0 = time.perf_counter()
-            result = search(snapshot, query, k, candidates)
+            result = search(snapshot, query, k, candidates, self.background)
             timings["search"] += _ms(t0)
             return result
 

@@ -15,7 +15,7 @@ from typing import Iterable
 
 import numpy as np
 
-from .abstain import AbstentionModel, features
+from .abstain import AbstentionModel, features, vetoed
 from .engine import Engine
 from .errors import InputError
 from .sentences import is_chinese
@@ -154,7 +154,7 @@ def calibrate(engine: Engine, items: Iterable[EvalItem]) -> AbstentionModel:
     samples, labels = [], []
     for item in items:
         result = engine.search_result(item.question, item.turns)
-        if result.hits and not result.unknown_names:  # the other cases abstain by rule
+        if not vetoed(item.question, result):  # those abstain by rule, whatever the model says
             samples.append(features(item.question, result))
             labels.append(item.answerable)
     return AbstentionModel.fit(samples, labels, engine.embedder.model_id)

@@ -57,24 +57,6 @@ def tokenize(text: str) -> list[str]:
     return terms
 
 
-# jieba part-of-speech tags of names: places, people, organisations, other proper nouns.
-_NAME_TAGS = {"ns", "nr", "nrt", "nt", "nz"}
-# Common nouns jieba's dictionary tags as place names.
-_NOT_NAMES = set("城市 地区 地方 省会 省份 国家 农村 城乡 全国 世界 社区 基层 乡村 城区 本地 外地 当地".split())
-
-
-def chinese_names(text: str) -> list[str]:
-    """Place, person and organisation names jieba finds in Chinese text."""
-    _segmenter()
-    import jieba.posseg
-
-    return [
-        w.word
-        for w in jieba.posseg.lcut(text)
-        if w.flag in _NAME_TAGS and len(w.word) >= 2 and w.word not in _NOT_NAMES
-    ]
-
-
 class BM25:
     """Okapi BM25 over pre-tokenised passages, with an inverted index."""
 
@@ -106,6 +88,10 @@ class BM25:
         """Whether some passage plausibly contains `name`: as a jieba word, or
         as all of its character bigrams (jieba may segment it differently)."""
         return self.knows(name) or all(self.knows(name[i : i + 2]) for i in range(len(name) - 1))
+
+    @property
+    def vocabulary(self) -> Iterable[str]:
+        return self._idf.keys()
 
     def scores(self, query_terms: Iterable[str], weights: Mapping[str, float] | None = None) -> dict[int, float]:
         """BM25 score of every passage that shares at least one term; a term's

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .lexical import chinese_names, tokenize
+from .background import Background
+from .lexical import tokenize
+from .names import chinese_names, pinyin_names
 from .store import Snapshot
 from .types import Hit
 
@@ -36,7 +38,8 @@ class Query:
     vector: np.ndarray
     terms: list[str]
     lexical_weights: dict[str, float] | None = None  # term -> weight, default 1
-    names: tuple[str, ...] = ()  # proper names asked about, see SearchResult.unknown_names
+    # Proper names asked about, Chinese or pinyin; see SearchResult.unknown_names.
+    names: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -47,12 +50,16 @@ class SearchResult:
     # deviations: unlike the raw cosine it does not shift with the question's
     # language, which makes it a good abstention signal.
     dense_z: float
-    # Names in the question (Chinese places, people, organisations) that no
-    # passage mentions: a strong sign that the documents cannot answer it.
+    # Names in the question (places, people, organisations) that no passage
+    # mentions: a strong sign that the documents cannot answer it.
     unknown_names: int = 0
+    # The query's best cosine against generic everyday texts (see retrieval.background).
+    background: float = 0.0
 
 
-def search(snapshot: Snapshot, query: Query, k: int, candidates: int) -> SearchResult:
+def search(
+    snapshot: Snapshot, query: Query, k: int, candidates: int, background: Background | None = None
+) -> SearchResult:
     total = len(snapshot.passages)
     if total == 0:
         return SearchResult([], 0.0, 0.0)
@@ -69,8 +76,8 @@ def search(snapshot: Snapshot, query: Query, k: int, candidates: int) -> SearchR
         Hit(snapshot.passages[row].passage, dense[row], lexical.get(row, 0.0), fused[row], rank, row)
         for rank, row in enumerate(ranked, start=1)
     ]
-    unknown = sum(not snapshot.bm25.mentions(name) for name in query.names)
-    return SearchResult(hits, coverage, dense_z, unknown)
+    unknown = sum(not snapshot.mentions(name) for name in query.names)
+    return SearchResult(hits, coverage, dense_z, unknown, background.similarity(query.vector) if background else 0.0)
 
 
 def _dense_scores(snapshot: Snapshot, vector: np.ndarray, k: int) -> dict[int, float]:
@@ -92,4 +99,4 @@ def _lexical_scores(snapshot: Snapshot, query: Query) -> tuple[dict[int, float],
 
 
 def make_query(vector: np.ndarray, text: str) -> Query:
-    return Query(vector, tokenize(text), names=tuple(chinese_names(text)))
+    return Query(vector, tokenize(text), names=(*chinese_names(text), *pinyin_names(text)))

@@ -27,6 +27,7 @@ import shutil
 import sys
 import time
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
@@ -36,6 +37,7 @@ import numpy as np
 
 from .errors import IndexCorruptError, IndexLockedError, IndexNotFoundError, ModelMismatchError
 from .lexical import BM25
+from .names import PinyinVocabulary
 from .types import DocumentInfo, IndexInfo, Passage
 
 FORMAT_VERSION = 1
@@ -86,6 +88,18 @@ class Snapshot:
     def __post_init__(self) -> None:
         counts = [sp.sentences for sp in self.passages]
         self._sentence_starts = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+
+    def mentions(self, name: str) -> bool:
+        """Whether some passage names `name`: a Chinese name, or the pinyin
+        spelling of one (see retrieval.names)."""
+        if name.isascii():
+            return self._pinyin.mentions(name)
+        return self.bm25.mentions(name)
+
+    @cached_property
+    def _pinyin(self) -> PinyinVocabulary:
+        # Built on first use: only English questions that name something need it.
+        return PinyinVocabulary(self.bm25.vocabulary)
 
     def vector_of(self, row: int) -> np.ndarray:
         return self.vectors.reconstruct(row)

@@ -1,0 +1,128 @@
+"""Proper names in a question, and whether the documents ever mention them.
+
+A question about a place, person or organisation the documents never name
+cannot be answered by them, however close its other words come: "那福建呢？"
+over a corpus without 福建, or "How many red stations has Wuhan set up?" over
+one that only speaks of 襄阳. Every similarity score rates such near-misses
+like answerable questions, so a name the index has never seen is a veto
+rather than one more feature.
+
+Chinese names are found by jieba's part-of-speech tags. In English questions
+about Chinese documents, names are capitalised words spelt in pinyin
+("Wuhan", "Yao Ming"), compared with the pinyin of the index's terms.
+Capitalised words that are not pinyin (Berlin, Ministry, Harbin) or are
+English words (June, China) are left alone: only a name we can transcribe
+can be looked for.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import cache
+from typing import Iterable
+
+from .lexical import _segmenter
+
+# jieba part-of-speech tags of names: places, people, organisations, other proper nouns.
+_NAME_TAGS = {"ns", "nr", "nrt", "nz", "nt"}
+# Common nouns jieba's dictionary tags as place names.
+_NOT_CHINESE_NAMES = set("城市 地区 地方 省会 省份 国家 农村 城乡 全国 世界 社区 基层 乡村 城区 本地 外地 当地".split())
+_CAPITALISED_RUN = re.compile(r"\b[A-Z][a-z]+\b(?:[ -][A-Z][a-z]+\b)*")
+_CJK_TERM = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff]+$")
+
+
+def chinese_names(text: str) -> list[str]:
+    """Place, person and organisation names jieba finds in Chinese text."""
+    _segmenter()
+    import jieba.posseg
+
+    return [
+        w.word
+        for w in jieba.posseg.lcut(text)
+        if w.flag in _NAME_TAGS and len(w.word) >= 2 and w.word not in _NOT_CHINESE_NAMES
+    ]
+
+
+def pinyin_names(text: str) -> list[str]:
+    """Capitalised pinyin names in English text, lower-cased and joined:
+    "Wuhan" -> "wuhan", "Yao Ming" -> "yaoming". A word of one syllable is
+    only a name together with its neighbours (Hong Kong, Yao Ming); the
+    sentence's first word is skipped, as its capital says nothing."""
+    names = []
+    for run in _CAPITALISED_RUN.finditer(text):
+        words = re.split(r"[ -]", run.group().lower())
+        if run.start() == 0:
+            words = words[1:]
+        short: list[str] = []
+        for word in words + [""]:
+            syllables = _syllables(word)
+            if syllables is not None and len(syllables) == 1:
+                short.append(word)
+                continue
+            if len(short) >= 2 and not _is_english("".join(short)):
+                names.append("".join(short))
+            short = []
+            if syllables is not None and len(syllables) >= 2 and not _is_english(word):
+                names.append(word)
+    return names
+
+
+class PinyinVocabulary:
+    """The pinyin spellings of an index's Chinese terms (jieba words and
+    character bigrams), to look English spellings of names up in."""
+
+    def __init__(self, terms: Iterable[str]):
+        from pypinyin import lazy_pinyin
+
+        self._spellings = {"".join(lazy_pinyin(t)).replace("v", "u") for t in terms if _CJK_TERM.match(t)}
+
+    def mentions(self, name: str) -> bool:
+        """As a whole term, or as every pair of adjacent syllables (a bigram
+        each), since jieba may have segmented the name differently."""
+        name = name.replace("v", "u")
+        if name in self._spellings:
+            return True
+        syllables = _syllables(name) or [name]
+        pairs = ["".join(syllables[i : i + 2]) for i in range(len(syllables) - 1)]
+        return bool(pairs) and all(p.replace("v", "u") in self._spellings for p in pairs)
+
+
+def _is_english(word: str) -> bool:
+    """English words that happen to spell pinyin (June, China, Module) are
+    not names; the lookup is Webster's word list from `english-words`."""
+    return word in _english_words() or (word.endswith("s") and word[:-1] in _english_words()) or word == "women"
+
+
+@cache
+def _english_words() -> frozenset[str]:
+    from english_words import get_english_words_set
+
+    return frozenset(get_english_words_set(["web2"], lower=True, alpha=True))
+
+
+@cache
+def _pinyin_syllables() -> frozenset[str]:
+    """Every toneless syllable pypinyin's dictionary uses (about 400)."""
+    from pypinyin.pinyin_dict import pinyin_dict
+
+    syllables = set()
+    for readings in pinyin_dict.values():
+        for reading in readings.split(","):
+            bare = "".join(c for c in unicodedata.normalize("NFD", reading) if not unicodedata.combining(c))
+            syllables.add(bare.replace("u\u0308", "v").replace("ü", "v"))
+    # Interjections written as bare consonants (m, ng, hm) would let English words parse.
+    return frozenset(s for s in syllables if re.search("[aeiouv]", s))
+
+
+@cache
+def _syllables(word: str) -> tuple[str, ...] | None:
+    """`word` split into pinyin syllables, longest first, or None if it is not pinyin."""
+    if not word:
+        return ()
+    for length in range(min(6, len(word)), 0, -1):
+        if word[:length] in _pinyin_syllables():
+            rest = _syllables(word[length:])
+            if rest is not None:
+                return (word[:length],) + rest
+    return None
