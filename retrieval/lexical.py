@@ -89,10 +89,6 @@ class BM25:
         as all of its character bigrams (jieba may segment it differently)."""
         return self.knows(name) or all(self.knows(name[i : i + 2]) for i in range(len(name) - 1))
 
-    @property
-    def vocabulary(self) -> Iterable[str]:
-        return self._idf.keys()
-
     def scores(self, query_terms: Iterable[str], weights: Mapping[str, float] | None = None) -> dict[int, float]:
         """BM25 score of every passage that shares at least one term; a term's
         contribution is multiplied by its weight (default 1)."""

@@ -9,7 +9,7 @@ rather than one more feature.
 
 Chinese names are found by jieba's part-of-speech tags. In English questions
 about Chinese documents, names are capitalised words spelt in pinyin
-("Wuhan", "Yao Ming"), compared with the pinyin of the index's terms.
+("Wuhan", "Yao Ming"), looked up as the characters that spell them.
 Capitalised words that are not pinyin (Berlin, Ministry, Harbin) or are
 English words (June, China) are left alone: only a name we can transcribe
 can be looked for.
@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import cache
-from typing import Iterable
+from typing import Callable
 
 from .lexical import _segmenter
 
@@ -68,24 +68,19 @@ def pinyin_names(text: str) -> list[str]:
     return names
 
 
-class PinyinVocabulary:
-    """The pinyin spellings of an index's Chinese terms (jieba words and
-    character bigrams), to look English spellings of names up in."""
-
-    def __init__(self, terms: Iterable[str]):
-        from pypinyin import lazy_pinyin
-
-        self._spellings = {"".join(lazy_pinyin(t)).replace("v", "u") for t in terms if _CJK_TERM.match(t)}
-
-    def mentions(self, name: str) -> bool:
-        """As a whole term, or as every pair of adjacent syllables (a bigram
-        each), since jieba may have segmented the name differently."""
-        name = name.replace("v", "u")
-        if name in self._spellings:
-            return True
-        syllables = _syllables(name) or [name]
-        pairs = ["".join(syllables[i : i + 2]) for i in range(len(syllables) - 1)]
-        return bool(pairs) and all(p.replace("v", "u") in self._spellings for p in pairs)
+def pinyin_mentioned(name: str, knows: Callable[[str], bool]) -> bool:
+    """Whether a pinyin name is written somewhere in the index, given its
+    test for a term. Every character bigram is a term (see lexical.py), so
+    each pair of adjacent syllables must be spelt by some indexed bigram:
+    "wuhan" needs one of 武汉, 吴汉, 五寒... This costs a few thousand set
+    lookups and nothing at index time."""
+    return any(
+        all(
+            any(knows(first + second) for first in _characters(a) for second in _characters(b))
+            for a, b in zip(syllables, syllables[1:])
+        )
+        for syllables in _segmentations(name)
+    )
 
 
 def _is_english(word: str) -> bool:
@@ -102,27 +97,46 @@ def _english_words() -> frozenset[str]:
 
 
 @cache
-def _pinyin_syllables() -> frozenset[str]:
-    """Every toneless syllable pypinyin's dictionary uses (about 400)."""
+def _characters_by_syllable() -> dict[str, str]:
+    """Toneless syllable -> the common characters (U+4E00..U+9FFF) read so,
+    from pypinyin's dictionary, every reading of a polyphonic character included."""
     from pypinyin.pinyin_dict import pinyin_dict
 
-    syllables = set()
-    for readings in pinyin_dict.values():
+    characters: dict[str, list[str]] = {}
+    for code, readings in pinyin_dict.items():
+        if not 0x4E00 <= code <= 0x9FFF:
+            continue
         for reading in readings.split(","):
             bare = "".join(c for c in unicodedata.normalize("NFD", reading) if not unicodedata.combining(c))
-            syllables.add(bare.replace("u\u0308", "v").replace("ü", "v"))
+            characters.setdefault(bare.replace("u\u0308", "v").replace("ü", "v"), []).append(chr(code))
     # Interjections written as bare consonants (m, ng, hm) would let English words parse.
-    return frozenset(s for s in syllables if re.search("[aeiouv]", s))
+    return {s: "".join(chars) for s, chars in characters.items() if re.search("[aeiouv]", s)}
+
+
+def _characters(syllable: str) -> str:
+    # English spells ü as u (Lüliang -> Luliang): try both.
+    table = _characters_by_syllable()
+    return table.get(syllable, "") + (table.get(syllable.replace("u", "v"), "") if "u" in syllable else "")
 
 
 @cache
+def _pinyin_syllables() -> frozenset[str]:
+    return frozenset(_characters_by_syllable())
+
+
 def _syllables(word: str) -> tuple[str, ...] | None:
-    """`word` split into pinyin syllables, longest first, or None if it is not pinyin."""
+    """`word` split into pinyin syllables (longest first), or None if it is not pinyin."""
+    splits = _segmentations(word)
+    return splits[0] if splits else None
+
+
+@cache
+def _segmentations(word: str) -> tuple[tuple[str, ...], ...]:
+    """Every way to split `word` into pinyin syllables: "henan" is he-nan (河南) or hen-an."""
     if not word:
-        return ()
+        return ((),)
+    splits = []
     for length in range(min(6, len(word)), 0, -1):
         if word[:length] in _pinyin_syllables():
-            rest = _syllables(word[length:])
-            if rest is not None:
-                return (word[:length],) + rest
-    return None
+            splits.extend((word[:length],) + rest for rest in _segmentations(word[length:]))
+    return tuple(splits)

@@ -27,7 +27,6 @@ import shutil
 import sys
 import time
 from dataclasses import asdict, dataclass, field
-from functools import cached_property
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
@@ -37,7 +36,7 @@ import numpy as np
 
 from .errors import IndexCorruptError, IndexLockedError, IndexNotFoundError, ModelMismatchError
 from .lexical import BM25
-from .names import PinyinVocabulary
+from .names import pinyin_mentioned
 from .types import DocumentInfo, IndexInfo, Passage
 
 FORMAT_VERSION = 1
@@ -93,13 +92,8 @@ class Snapshot:
         """Whether some passage names `name`: a Chinese name, or the pinyin
         spelling of one (see retrieval.names)."""
         if name.isascii():
-            return self._pinyin.mentions(name)
+            return pinyin_mentioned(name, self.bm25.knows)
         return self.bm25.mentions(name)
-
-    @cached_property
-    def _pinyin(self) -> PinyinVocabulary:
-        # Built on first use: only English questions that name something need it.
-        return PinyinVocabulary(self.bm25.vocabulary)
 
     def vector_of(self, row: int) -> np.ndarray:
         return self.vectors.reconstruct(row)
