@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import cache
+from functools import cache, lru_cache
 from typing import Callable
 
 from .lexical import _segmenter
@@ -29,7 +29,6 @@ _NAME_TAGS = {"ns", "nr", "nrt", "nz", "nt"}
 # Common nouns jieba's dictionary tags as place names.
 _NOT_CHINESE_NAMES = set("城市 地区 地方 省会 省份 国家 农村 城乡 全国 世界 社区 基层 乡村 城区 本地 外地 当地".split())
 _CAPITALISED_RUN = re.compile(r"\b[A-Z][a-z]+\b(?:[ -][A-Z][a-z]+\b)*")
-_CJK_TERM = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff]+$")
 
 
 def chinese_names(text: str) -> list[str]:
@@ -99,7 +98,9 @@ def _english_words() -> frozenset[str]:
 @cache
 def _characters_by_syllable() -> dict[str, str]:
     """Toneless syllable -> the common characters (U+4E00..U+9FFF) read so,
-    from pypinyin's dictionary, every reading of a polyphonic character included."""
+    from pypinyin's dictionary, every reading of a polyphonic character
+    included. Stripping the tone marks also turns ü into u, as English
+    spellings do (Lüliang -> Luliang)."""
     from pypinyin.pinyin_dict import pinyin_dict
 
     characters: dict[str, list[str]] = {}
@@ -108,20 +109,13 @@ def _characters_by_syllable() -> dict[str, str]:
             continue
         for reading in readings.split(","):
             bare = "".join(c for c in unicodedata.normalize("NFD", reading) if not unicodedata.combining(c))
-            characters.setdefault(bare.replace("u\u0308", "v").replace("ü", "v"), []).append(chr(code))
+            characters.setdefault(bare, []).append(chr(code))
     # Interjections written as bare consonants (m, ng, hm) would let English words parse.
-    return {s: "".join(chars) for s, chars in characters.items() if re.search("[aeiouv]", s)}
+    return {s: "".join(chars) for s, chars in characters.items() if re.search("[aeiou]", s)}
 
 
 def _characters(syllable: str) -> str:
-    # English spells ü as u (Lüliang -> Luliang): try both.
-    table = _characters_by_syllable()
-    return table.get(syllable, "") + (table.get(syllable.replace("u", "v"), "") if "u" in syllable else "")
-
-
-@cache
-def _pinyin_syllables() -> frozenset[str]:
-    return frozenset(_characters_by_syllable())
+    return _characters_by_syllable().get(syllable, "")
 
 
 def _syllables(word: str) -> tuple[str, ...] | None:
@@ -130,13 +124,14 @@ def _syllables(word: str) -> tuple[str, ...] | None:
     return splits[0] if splits else None
 
 
-@cache
+# Bounded: the words come from users' questions.
+@lru_cache(maxsize=4096)
 def _segmentations(word: str) -> tuple[tuple[str, ...], ...]:
     """Every way to split `word` into pinyin syllables: "henan" is he-nan (河南) or hen-an."""
     if not word:
         return ((),)
     splits = []
     for length in range(min(6, len(word)), 0, -1):
-        if word[:length] in _pinyin_syllables():
+        if word[:length] in _characters_by_syllable():
             splits.extend((word[:length],) + rest for rest in _segmentations(word[length:]))
     return tuple(splits)
