@@ -166,11 +166,19 @@ def cmd_calibrate(args, settings: Settings) -> int:
     from retrieval.abstain import SHIPPED_MODEL
 
     engine = _open(settings)
-    items = [item for path in args.files for item in evaluate.load_items(Path(path))]
-    model = evaluate.calibrate(engine, items)
+    files = [evaluate.load_items(Path(path)) for path in args.files]
+    model, check = evaluate.calibrate(engine, files)
     out = Path(args.out) if args.out else SHIPPED_MODEL
     model.save(out)
-    print(f"abstention model fitted on {len(items)} labelled questions, written to {out}")
+    print(f"abstention model fitted on {sum(map(len, files))} labelled questions, written to {out}")
+    if check:
+        print(
+            f"each file decided by a model fitted on the others: abstained on "
+            f"{check.abstained}/{check.unanswerable} unanswerable questions "
+            f"({check.abstained / max(check.unanswerable, 1):.1%}) and on "
+            f"{check.falsely_abstained}/{check.answerable} answerable ones "
+            f"({check.falsely_abstained / max(check.answerable, 1):.1%})"
+        )
     return 0
 
 

@@ -34,12 +34,23 @@ def _unit(chinese_units: str, english_units: str = "") -> str:
 
 
 _ASKS: list[tuple[str, re.Pattern]] = [
+    # When something is going to happen: answered by a plan or a deadline,
+    # not by the date something began ("预计什么时候建成" over "今年6月开工").
+    (
+        "plan",
+        re.compile(
+            r"(预计|计划|打算|将会?|要到|有望)[^，。？]{0,12}(什么时候|何时|哪一?年|几月)|(什么时候|何时)(能|将|会|才能)"
+            r"|\bwhen (will|is\b.{0,40}\b(expected|due|scheduled|planned)|are\b.{0,40}\b(expected|due|scheduled|planned))\b"
+            r"|\b(what|which) year will\b",
+            re.I,
+        ),
+    ),
     ("year", re.compile(r"哪一?年|几几年|什么年份|which year|what year|in what year", re.I)),
     ("date", re.compile(r"什么时候|何时|哪一?天|几月|哪个月|截至什么|^when\b|\bwhen (did|will|was|were|is|are|does|do|has|have|had)\b|what date|on what day|by when|up to what date", re.I)),
     (
         "percent",
         re.compile(
-            r"百分之几|百分比|比例|比重|占比|多少[%％]|what (percentage|percent|share|proportion|rate)|how many percent",
+            r"百分之(?:几|多少)|百分比|比例|比重|占比|多少[%％]|what (percentage|percent|share|proportion|rate)|how many percent",
             re.I,
         ),
     ),
@@ -56,7 +67,7 @@ _ASKS: list[tuple[str, re.Pattern]] = [
         "people",
         re.compile(
             rf"(多少|几)(名|位|个人|人|万人|万名)|多少[名位个]?{_CJK}{{0,2}}(人员|队员|党员|干部|学生|毕业生|居民|村民|职工|员工|农民)"
-            rf"|how many (\S+ ){{0,2}}{_EN_PEOPLE}\b",
+            rf"|人口[^，。？]{{0,3}}(多少|几)|how many (\S+ ){{0,2}}{_EN_PEOPLE}\b|\bpopulation\b",
             re.I,
         ),
     ),
@@ -77,6 +88,11 @@ _ASKS: list[tuple[str, re.Pattern]] = [
 
 _DURATION = _unit("年|个月|月|天|日|小时|分钟|周|星期", r"years?|months?|days?|hours?|weeks?")
 _HAS: dict[str, re.Pattern] = {
+    "plan": re.compile(
+        rf"将于|将在|将要|即将|预计|计划|力争|争取|有望|拟于|目标|{_NUMERAL}\s*[年月日号]底?前|年底前|月底前"
+        r"|\b(will|plans?|planned|expected|aims?|target|due|scheduled|deadline)\b|\bby (the end of )?\d{4}\b",
+        re.I,
+    ),
     "year": re.compile(r"(1[89]|20)\d\d\s*年?|今年|去年|明年"),
     "date": re.compile(rf"{_NUMERAL}\s*[月日号]|[年月]底|[年月]初|今年|去年|上半年|下半年|季度|以来|起"),
     "percent": re.compile(rf"[%％]|百分之|{_NUMERAL}成|个百分点|\bper ?cent", re.I),

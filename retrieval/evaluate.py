@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -149,12 +149,40 @@ def misses(outcomes: list[Outcome]) -> list[dict]:
     return wrong
 
 
-def calibrate(engine: Engine, items: Iterable[EvalItem]) -> AbstentionModel:
-    """Fit the abstention model on labelled questions' search signals."""
-    samples, labels = [], []
-    for item in items:
-        result = engine.search_result(item.question, item.turns)
-        if not vetoed(item.question, result):  # those abstain by rule, whatever the model says
-            samples.append(features(item.question, result))
-            labels.append(item.answerable)
-    return AbstentionModel.fit(samples, labels, engine.embedder.model_id)
+@dataclass(frozen=True)
+class CrossValidation:
+    """Abstention on each labelled file by a model fitted on the other files."""
+
+    abstained: int
+    unanswerable: int
+    falsely_abstained: int
+    answerable: int
+
+
+def calibrate(engine: Engine, files: Sequence[list[EvalItem]]) -> tuple[AbstentionModel, CrossValidation | None]:
+    """Fit the abstention model on labelled questions' search signals. With
+    two or more files, each file is first decided by a model fitted on the
+    others: in-sample figures flatter a model fitted on a few dozen
+    unanswerable questions."""
+    signals = [[_signals(engine, item) for item in items] for items in files]
+    check = None
+    if len(files) > 1:
+        counts = np.zeros(4, dtype=int)
+        for held_out in range(len(files)):
+            model = _fit(engine, [s for i, group in enumerate(signals) if i != held_out for s in group])
+            for feats, ruled_out, answerable in signals[held_out]:
+                abstains = ruled_out or model.should_abstain(feats)
+                counts += (abstains and not answerable, not answerable, abstains and answerable, answerable)
+        check = CrossValidation(*map(int, counts))
+    return _fit(engine, [s for group in signals for s in group]), check
+
+
+def _signals(engine: Engine, item: EvalItem) -> tuple[dict[str, float], bool, bool]:
+    result = engine.search_result(item.question, item.turns)
+    return features(item.question, result), vetoed(item.question, result), item.answerable
+
+
+def _fit(engine: Engine, signals: list[tuple[dict[str, float], bool, bool]]) -> AbstentionModel:
+    # Vetoed questions abstain by rule, whatever the model says.
+    kept = [(feats, answerable) for feats, ruled_out, answerable in signals if not ruled_out]
+    return AbstentionModel.fit([f for f, _ in kept], [a for _, a in kept], engine.embedder.model_id)

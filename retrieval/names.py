@@ -10,9 +10,13 @@ rather than one more feature.
 Chinese names are found by jieba's part-of-speech tags. In English questions
 about Chinese documents, names are capitalised words spelt in pinyin
 ("Wuhan", "Yao Ming"), looked up as the characters that spell them.
-Capitalised words that are not pinyin (Berlin, Ministry, Harbin) or are
-English words (June, China) are left alone: only a name we can transcribe
-can be looked for.
+Capitalised words that are not pinyin (Berlin, Ministry) or are English
+words (June, China) are left alone: only a name we can transcribe can be
+looked for. The exceptions are listed in english_names.txt: government
+bodies ("Ministry of Commerce", 商务部, which jieba does not always tag)
+and places with an English name of their own (Hong Kong, Harbin).
+
+A name is returned as its spellings, any of which the documents may use.
 """
 
 from __future__ import annotations
@@ -20,27 +24,68 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import cache, lru_cache
+from pathlib import Path
 from typing import Callable
 
 from .lexical import _segmenter
+from .sentences import is_chinese
 
-# jieba part-of-speech tags of names: places, people, organisations, other proper nouns.
-_NAME_TAGS = {"ns", "nr", "nrt", "nz", "nt"}
+# jieba part-of-speech tags of names: places, people, organisations. Not nz
+# ("other proper nouns"): jieba gives it mostly to common compounds (新开工, 护城河).
+_NAME_TAGS = {"ns", "nr", "nrt", "nt"}
 # Common nouns jieba's dictionary tags as place names.
 _NOT_CHINESE_NAMES = set("城市 地区 地方 省会 省份 国家 农村 城乡 全国 世界 社区 基层 乡村 城区 本地 外地 当地".split())
+_LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 _CAPITALISED_RUN = re.compile(r"\b[A-Z][a-z]+\b(?:[ -][A-Z][a-z]+\b)*")
 
 
+def names_in(text: str) -> tuple[tuple[str, ...], ...]:
+    """Every name in a question, each as the spellings it may have in the
+    documents: listed names first, then jieba's and pinyin ones."""
+    listed = []
+    for spellings, pattern in _listed_names():
+        # Blanked out, so that "Hong Kong" is not also read as pinyin.
+        text, found = pattern.subn(lambda m: " " * len(m.group()), text)
+        if found:
+            listed.append(spellings)
+    return (*listed, *((name,) for name in chinese_names(text) + pinyin_names(text)))
+
+
+@cache
+def _listed_names() -> list[tuple[tuple[str, ...], re.Pattern]]:
+    listed = []
+    for line in Path(__file__).with_name("english_names.txt").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            chinese, english = ([s.strip() for s in part.split(",")] for part in line.split("|"))
+            alternatives = "|".join(map(re.escape, chinese)) + r"|\b(?:" + "|".join(map(re.escape, english)) + r")\b"
+            listed.append((tuple(chinese + [e.lower() for e in english]), re.compile(alternatives, re.I)))
+    return listed
+
+
 def chinese_names(text: str) -> list[str]:
-    """Place, person and organisation names jieba finds in Chinese text."""
+    """Place, person and organisation names jieba finds in Chinese text, and
+    the Latin words in it ("哪个App", "GDP"), lower-cased as the index keeps
+    them: in Chinese text those are names or terms of art."""
     _segmenter()
     import jieba.posseg
 
-    return [
+    names = [
         w.word
         for w in jieba.posseg.lcut(text)
         if w.flag in _NAME_TAGS and len(w.word) >= 2 and w.word not in _NOT_CHINESE_NAMES
     ]
+    if is_chinese(text):
+        names += [word.lower() for word in _LATIN_WORD.findall(text)]
+    return names
+
+
+def abbreviated_in(name: str, text: str) -> bool:
+    """Whether `text` spells out a Chinese abbreviation: 中建 for 中国建筑,
+    人社部 for 人力资源和社会保障部. An abbreviation keeps the name's
+    characters in order, a few apart and within one clause."""
+    if name.isascii() or len(name) < 2:
+        return False
+    return re.search(r"[^，。；、：？！\s]{0,4}?".join(map(re.escape, name)), text) is not None
 
 
 def pinyin_names(text: str) -> list[str]:
@@ -69,17 +114,25 @@ def pinyin_names(text: str) -> list[str]:
 
 def pinyin_mentioned(name: str, knows: Callable[[str], bool]) -> bool:
     """Whether a pinyin name is written somewhere in the index, given its
-    test for a term. Every character bigram is a term (see lexical.py), so
-    each pair of adjacent syllables must be spelt by some indexed bigram:
-    "wuhan" needs one of 武汉, 吴汉, 五寒... This costs a few thousand set
+    test for a term (see `pinyin_spellings`)."""
+    return bool(pinyin_spellings(name, knows))
+
+
+def pinyin_spellings(name: str, knows: Callable[[str], bool]) -> list[str]:
+    """The indexed character bigrams that spell a pinyin name, given the
+    index's test for a term. Every character bigram is a term (see
+    lexical.py), so each pair of adjacent syllables must be spelt by some
+    indexed bigram: "wuhan" needs one of 武汉, 吴汉, 五寒... The first
+    segmentation spelt throughout wins. This costs some thousands of set
     lookups and nothing at index time."""
-    return any(
-        all(
-            any(knows(first + second) for first in _characters(a) for second in _characters(b))
+    for syllables in _segmentations(name):
+        pairs = [
+            [first + second for first in _characters(a) for second in _characters(b) if knows(first + second)]
             for a, b in zip(syllables, syllables[1:])
-        )
-        for syllables in _segmentations(name)
-    )
+        ]
+        if pairs and all(pairs):
+            return [bigram for pair in pairs for bigram in pair]
+    return []
 
 
 def _is_english(word: str) -> bool:

@@ -35,7 +35,7 @@ import faiss
 import numpy as np
 
 from .errors import IndexCorruptError, IndexLockedError, IndexNotFoundError, ModelMismatchError
-from .lexical import BM25
+from .lexical import BM25, tokenize
 from .names import pinyin_mentioned
 from .types import DocumentInfo, IndexInfo, Passage
 
@@ -89,10 +89,11 @@ class Snapshot:
         self._sentence_starts = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
 
     def mentions(self, name: str) -> bool:
-        """Whether some passage names `name`: a Chinese name, or the pinyin
-        spelling of one (see retrieval.names)."""
+        """Whether some passage names `name`: a Chinese name, a Latin word,
+        or the pinyin spelling of a Chinese name (see retrieval.names)."""
         if name.isascii():
-            return pinyin_mentioned(name, self.bm25.knows)
+            words = tokenize(name)
+            return bool(words) and all(map(self.bm25.knows, words)) or pinyin_mentioned(name, self.bm25.knows)
         return self.bm25.mentions(name)
 
     def vector_of(self, row: int) -> np.ndarray:

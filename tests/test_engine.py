@@ -2,11 +2,13 @@
 
 import pytest
 
+from retrieval import evaluate
+from retrieval.abstain import AbstentionModel
 from retrieval.errors import IndexNotFoundError, InputError, ModelMismatchError, UnknownDocumentError
 from retrieval.engine import Engine
 from retrieval.types import Turn
 
-from .conftest import make_settings
+from .conftest import ROOT, make_settings
 
 
 def test_chinese_question_gets_short_answer_and_citation(engine):
@@ -135,3 +137,16 @@ def _docs(mapping):
     from retrieval.ingest import Document
 
     return [Document(n, t) for n, t in mapping.items()]
+
+
+def test_calibration_decides_each_file_by_a_model_fitted_on_the_others(engine, tmp_path):
+    items = evaluate.load_items(ROOT / "tests" / "eval" / "train.jsonl")
+    first, second = items[: len(items) // 2], items[len(items) // 2 :]
+    model, check = evaluate.calibrate(engine, [first, second])
+    assert check.answerable + check.unanswerable == len(items)
+    assert check.unanswerable == sum(not item.answerable for item in items)
+    assert 0 <= check.falsely_abstained <= check.answerable and 0 <= check.abstained <= check.unanswerable
+    model.save(tmp_path / "abstention.json")
+    assert AbstentionModel.load(tmp_path / "abstention.json") == model
+    _, single = evaluate.calibrate(engine, [items])
+    assert single is None  # nothing to leave out

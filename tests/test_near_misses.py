@@ -1,10 +1,12 @@
 """The abstention vetoes for near-miss questions: a best passage without the
-kind of fact asked for, and names the documents never mention."""
+kind of fact asked for or without the title or kind of people asked about,
+and names the documents never mention."""
 
 import pytest
 
 from retrieval.answer_types import asked_type, has_type
-from retrieval.names import pinyin_mentioned, pinyin_names
+from retrieval.names import abbreviated_in, chinese_names, names_in, pinyin_mentioned, pinyin_names, pinyin_spellings
+from retrieval.subjects import asked_subjects, missing_subject
 
 
 @pytest.mark.parametrize(
@@ -21,6 +23,12 @@ from retrieval.names import pinyin_mentioned, pinyin_names
         ("改革是哪一年启动的？", "year"),
         ("When did the pilot begin?", "date"),
         ("办结了多少个项目？", "quantity"),
+        ("养老金具体上调了百分之多少？", "percent"),
+        ("兰考县的人口有多少？", "people"),
+        ("What is the population of Lankao County?", "people"),
+        ("新学校预计什么时候建成？", "plan"),
+        ("When will the pilot be extended to the whole country?", "plan"),
+        ("我国计划在哪一年前实现碳达峰？", "plan"),
         # 哪几 asks "which ones", and a "when" clause is not a question about time.
         ("党员干部需要提升哪几种能力？", None),
         ("Where can residents go when they have been turned away?", None),
@@ -47,6 +55,9 @@ def test_asked_type(question, kind):
         ("林道建设排第一。", "quantity", True),
         ("没有任何数字。", "quantity", False),
         ("任何文字", None, True),
+        ("力争2030年前实现碳达峰。", "plan", True),
+        ("各地增加的养老金于7月1日前基本发放到位。", "plan", True),
+        ("今年6月正式开工建设。", "plan", False),
     ],
 )
 def test_has_type(text, kind, expected):
@@ -71,6 +82,26 @@ def test_pinyin_names(question, names):
     assert pinyin_names(question) == names
 
 
+def test_names_in_a_question_come_with_every_spelling_the_documents_may_use():
+    assert names_in("What has the Ministry of Commerce done?") == (("商务部", "ministry of commerce", "commerce ministry"),)
+    # A listed English name is not read again as pinyin.
+    assert names_in("Is an iPhone cheaper in Hong Kong?") == (("香港", "hong kong"),)
+    assert names_in("交通运输部推出了哪些措施？")[0][0] == "交通运输部"  # jieba does not tag it
+    assert names_in("电子驾驶证要在哪个App上申领？") == (("app",),)
+    assert names_in("How many red stations has Wuhan set up?") == (("wuhan",),)
+
+
+def test_common_compounds_jieba_tags_as_other_proper_nouns_are_not_names():
+    assert "新开工" not in chinese_names("富源县新开工的第三小学面积有多大？")
+
+
+def test_abbreviations_are_found_spelt_out():
+    assert abbreviated_in("中建", "中国建筑集团有限公司党组负责同志")
+    assert abbreviated_in("人社部", "人力资源和社会保障部印发通知")
+    assert not abbreviated_in("武汉", "湖北省襄阳市，一个综合性的党群服务中心管总")
+    assert not abbreviated_in("中建", "中国。建筑")  # not across a sentence
+
+
 def test_pinyin_names_are_found_through_the_bigrams_that_spell_them():
     terms = {"襄阳", "习近", "近平", "灌南", "南县", "吕梁"}.__contains__
     assert pinyin_mentioned("xiangyang", terms)
@@ -79,6 +110,33 @@ def test_pinyin_names_are_found_through_the_bigrams_that_spell_them():
     assert pinyin_mentioned("luliang", terms)  # 吕梁, with ü written u
     assert not pinyin_mentioned("wuhan", terms)
     assert not pinyin_mentioned("xianggang", terms)
+    assert pinyin_spellings("xiangyang", terms) == ["襄阳"]
+
+
+@pytest.mark.parametrize(
+    "question, text, missing",
+    [
+        ("Who is the mayor of Xiangyang?", "在湖北省襄阳市，609个红色驿站设在居民小区。", True),
+        ("Who is the Party secretary of Fuyuan County?", "富源县委书记陈志说。", False),
+        ("大数据管理局的局长是谁？", "大数据管理局副局长文超介绍。", True),  # a deputy is not the head
+        ("大数据管理局的副局长叫什么名字？", "大数据管理局副局长文超介绍。", False),
+        ("应急管理部向郑州派出了多少名救援人员？", "共营救遇险群众3.5万余人。", True),
+        ("这场暴雨造成多少人遇难？", "共营救遇险群众3.5万余人。", True),
+        ("How many suspects were arrested?", "共查处危险废物环境违法案件2769起。", True),
+        ("赤峰有多少名党员参与？", "3.2万名党员参与其中。", False),
+        # Someone named far from the counting words is not what is counted.
+        ("How many people in danger did rescuers save?", "共营救遇险群众3.5万余人。", False),
+        # Neither a title nor a kind of people: nothing to check.
+        ("How many red stations are there?", "609个红色驿站。", False),
+    ],
+)
+def test_missing_subject(question, text, missing):
+    assert missing_subject(question, text) is missing
+
+
+def test_a_subject_named_inside_another_is_not_asked_about_alone():
+    asked = asked_subjects("How many rescue workers were sent?")
+    assert [s.chinese.split("|")[0] for s in asked] == ["救援人员"]
 
 
 @pytest.mark.parametrize(
@@ -87,6 +145,11 @@ def test_pinyin_names_are_found_through_the_bigrams_that_spell_them():
         "How many red stations has Wuhan set up?",  # the article only speaks of Xiangyang
         "2021年退休人员基本养老金总体上调了百分之几？",  # the passage gives the date, not the rate
         "上犹县新修的那条林道一共有多长？",  # the passage names the road, not its length
+        "襄阳市的市长叫什么名字？",  # the passage names no mayor
+        "How many firefighters were sent to Zhengzhou?",  # it counts the people rescued
+        "郑州强降雨中有多少人死亡？",
+        "商务部出台了哪些便民措施？",  # the article never names the Ministry of Commerce
+        "富源县第三小学预计哪一年建成？",  # it says when building began
     ],
 )
 def test_near_misses_are_not_answered(engine, question):
@@ -99,6 +162,11 @@ def test_near_misses_are_not_answered(engine, question):
         ("How many red stations has Xiangyang set up?", "609个"),
         ("东营市门诊慢性病的报销比例提高到了多少？", "90%"),
         ("教育部的直播课观看人次有多少？", "1.9亿"),
+        ("富源县委书记叫什么名字？", "陈志"),
+        ("兰考县大数据管理局的副局长是谁？", "文超"),
+        ("郑州强降雨中一共营救了多少遇险群众？", "3.5万余人"),
+        ("中建集团的党组负责同志怎么了解实际需求？", "恳谈会"),
+        ("我国力争哪一年前实现碳中和？", "2060年"),
     ],
 )
 def test_the_answerable_neighbours_of_near_misses_are_answered(engine, question, fact):
