@@ -150,3 +150,20 @@ def test_calibration_decides_each_file_by_a_model_fitted_on_the_others(engine, t
     assert AbstentionModel.load(tmp_path / "abstention.json") == model
     _, single = evaluate.calibrate(engine, [items])
     assert single is None  # nothing to leave out
+
+
+@pytest.mark.parametrize(
+    "question, fact",
+    [
+        # The sentence naming the title holder, not the one the question's words echo most.
+        ("Who is the Party secretary of Fuyuan County?", "陈志"),
+        # A question for a number is answered by the sentence that has one.
+        ("郑州等地暴雨期间，应急管理部一共救出了多少被困群众？", "3.5万余人"),
+        # Names say which passage to cite; the sentence that merely names the
+        # place again is not the answer.
+        ("上犹县那条林道修好之后，村民的生产成本怎么样了？", "大大降低"),
+    ],
+)
+def test_the_short_answer_is_the_sentence_that_holds_what_was_asked(engine, question, fact):
+    answer = engine.answer(question)
+    assert not answer.abstained and fact in answer.answer
