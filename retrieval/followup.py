@@ -3,7 +3,8 @@
 A follow-up leans on the previous question for its topic. It is searched with
 its own vector blended with the previous question's, and with both questions'
 terms (the previous ones down-weighted), so the new detail it asks about
-still decides the ranking. Questions that look elliptical are treated this way;
+still decides the ranking. Questions that look elliptical (a pronoun, very short, or no noun of their
+own) are treated this way;
 any other question is first searched alone, and only retried as a follow-up
 when alone it finds nothing (see Engine._retrieve).
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
+from .lexical import _segmenter
 from .sentences import is_chinese
 from .types import Turn
 
@@ -34,8 +36,17 @@ def is_follow_up(question: str, history: Sequence[Turn]) -> bool:
         return False
     text = question.strip()
     if is_chinese(text):
-        return bool(_ZH_CUES.search(text)) or len(re.sub(r"\W", "", text)) <= 6
+        return bool(_ZH_CUES.search(text)) or len(re.sub(r"\W", "", text)) <= 6 or not _has_noun(text)
     return bool(_EN_CUES.search(text)) or len(text.split()) <= 3
+
+
+def _has_noun(text: str) -> bool:
+    """Whether a Chinese question names a thing of its own: "目前已经落实了几项？"
+    has no noun, so what it counts must come from the previous question."""
+    _segmenter()
+    import jieba.posseg
+
+    return any(w.flag.startswith("n") or w.flag in {"vn", "eng"} for w in jieba.posseg.lcut(text))
 
 
 def previous_question(history: Sequence[Turn]) -> str | None:

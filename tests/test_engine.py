@@ -4,6 +4,7 @@ import pytest
 
 from retrieval import evaluate
 from retrieval.abstain import AbstentionModel
+from retrieval.followup import is_follow_up
 from retrieval.errors import IndexNotFoundError, InputError, ModelMismatchError, UnknownDocumentError
 from retrieval.engine import Engine
 from retrieval.types import Turn
@@ -57,6 +58,12 @@ def test_follow_up_leans_on_previous_question_and_self_contained_does_not(engine
     alone = engine.answer("应急管理部在郑州救援中设置了什么岗位？")
     after = engine.answer("应急管理部在郑州救援中设置了什么岗位？", [Turn(first)])
     assert after.citations[0].text == alone.citations[0].text and after.answer == alone.answer
+
+
+def test_a_question_without_a_noun_of_its_own_is_a_follow_up():
+    history = [Turn("乡村振兴局调整优化了多少项衔接政策？")]
+    assert is_follow_up("目前已经落实了几项？", history)  # no pronoun, but nothing of its own to count
+    assert not is_follow_up("赤峰市有多少个产业发展共同体？", history)
 
 
 def test_missing_index_is_reported_before_loading_a_model(tmp_path):
