@@ -19,10 +19,9 @@ from typing import Sequence
 
 import numpy as np
 
-from .answer_types import asked_type, has_type
 from .search import SearchResult
 from .sentences import is_chinese
-from .subjects import missing_subject
+from .subjects import holds_asked_fact
 
 SHIPPED_MODEL = Path(__file__).with_name("abstention.json")
 
@@ -126,13 +125,12 @@ def should_abstain(model: AbstentionModel, question: str, result: SearchResult) 
 
 
 def vetoed(question: str, result: SearchResult) -> bool:
-    """No passage, a name the documents never mention, or a best passage
-    without the kind of fact asked for (see answer_types) or without the
+    """No passage, a name the documents never mention or the best passage
+    does not write, or a best passage without the kind of fact asked for (see answer_types) or without the
     title or kind of people asked about (see subjects). These are rules
     rather than features: near-misses such as the same question about another
     province look like answerable questions in every score, and the training
     data has too few of them for a fitted weight to outvote the scores."""
-    if not result.hits or result.unknown_names:
+    if not result.hits or result.unknown_names or result.top_misses_names:
         return True
-    text = result.hits[0].passage.text
-    return not has_type(text, asked_type(question)) or missing_subject(question, text)
+    return not holds_asked_fact(question, result.hits[0].passage.text)

@@ -45,19 +45,22 @@ _ASKS: list[tuple[str, re.Pattern]] = [
             re.I,
         ),
     ),
+    ("address", re.compile(r"地址|门牌|哪条街|什么街上|\baddress\b|what street|which street", re.I)),
+    ("clock", re.compile(r"几点|什么时间(开门|关门|上班|下班|营业)|营业时间|办公时间|opening hours|business hours|what time do", re.I)),
     ("year", re.compile(r"哪一?年|几几年|什么年份|which year|what year|in what year", re.I)),
     ("date", re.compile(r"什么时候|何时|哪一?天|几月|哪个月|截至什么|^when\b|\bwhen (did|will|was|were|is|are|does|do|has|have|had)\b|what date|on what day|by when|up to what date", re.I)),
     (
         "percent",
         re.compile(
-            r"百分之(?:几|多少)|百分比|比例|比重|占比|多少[%％]|what (percentage|percent|share|proportion|rate)|how many percent",
+            rf"百分之(?:几|多少)|百分比|比例|比重|占比|多少[%％]|{_CJK}率[^，。？]{{0,4}}(多少|几)"
+            r"|what (percentage|percent|share|proportion)|\brates?\b|how many percent",
             re.I,
         ),
     ),
     (
         "money",
         re.compile(
-            r"多少钱|多少[万亿]?元|(资金|费用|金额|投资|投入|罚款|罚没|花费|花了|成本|价格|票价|经费|收入)[^，。？]{0,6}(多少|几)"
+            r"多少钱|多少[万亿]?元|(资金|费用|金额|投资|投入|罚款|罚没|花费|花了|成本|价格|票价|经费|收入|损失)[^，。？]{0,6}(多少|几)"
             r"|(多少|几)[^，。？]{0,4}(资金|费用|钱|经费)|how many yuan|how much (money|funding)"
             r"|how much\b.*\b(cost|spend|spent|spending|invest|investment|fined?|funding|budget|paid|pay|worth|revenue|income)",
             re.I,
@@ -93,6 +96,8 @@ _HAS: dict[str, re.Pattern] = {
         r"|\b(will|plans?|planned|expected|aims?|target|due|scheduled|deadline)\b|\bby (the end of )?\d{4}\b",
         re.I,
     ),
+    "address": re.compile(rf"{_NUMERAL}\s*号|[路街巷]\s*\d|地址|门牌|\baddress\b|\d+\s+\w+\s+(street|road|avenue)\b", re.I),
+    "clock": re.compile(r"\d{1,2}\s*[:：]\s*\d\d|[0-9一二三四五六七八九十]+点|上午|下午|早上|晚上|\b[ap]\.?m\.?\b|o'clock", re.I),
     "year": re.compile(r"(1[89]|20)\d\d\s*年?|今年|去年|明年"),
     "date": re.compile(rf"{_NUMERAL}\s*[月日号]|[年月]底|[年月]初|今年|去年|上半年|下半年|季度|以来|起"),
     "percent": re.compile(rf"[%％]|百分之|{_NUMERAL}成|个百分点|\bper ?cent", re.I),

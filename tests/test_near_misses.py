@@ -5,7 +5,15 @@ and names the documents never mention."""
 import pytest
 
 from retrieval.answer_types import asked_type, has_type
-from retrieval.names import abbreviated_in, chinese_names, names_in, pinyin_mentioned, pinyin_names, pinyin_spellings
+from retrieval.names import (
+    abbreviated_in,
+    chinese_names,
+    names_in,
+    pinyin_mentioned,
+    pinyin_names,
+    pinyin_spellings,
+    written_in,
+)
 from retrieval.subjects import asked_subjects, missing_subject
 
 
@@ -29,6 +37,12 @@ from retrieval.subjects import asked_subjects, missing_subject
         ("新学校预计什么时候建成？", "plan"),
         ("When will the pilot be extended to the whole country?", "plan"),
         ("我国计划在哪一年前实现碳达峰？", "plan"),
+        ("成都家庭医生的签约率现在是多少？", "percent"),
+        ("What was the province's GDP growth rate?", "percent"),
+        ("党群服务中心的具体地址在哪？", "address"),
+        ("富源县最后选了哪条路？", None),  # a path, not a street
+        ("政务服务中心周末几点开门？", "clock"),
+        ("这次暴雨造成了多少经济损失？", "money"),
         # 哪几 asks "which ones", and a "when" clause is not a question about time.
         ("党员干部需要提升哪几种能力？", None),
         ("Where can residents go when they have been turned away?", None),
@@ -58,6 +72,10 @@ def test_asked_type(question, kind):
         ("力争2030年前实现碳达峰。", "plan", True),
         ("各地增加的养老金于7月1日前基本发放到位。", "plan", True),
         ("今年6月正式开工建设。", "plan", False),
+        ("609个红色驿站设在居民小区、建在街头巷尾。", "address", False),
+        ("服务中心位于人民路18号。", "address", True),
+        ("工作日上午9点开门。", "clock", True),
+        ("今年6月1日起开始试点。", "clock", False),
     ],
 )
 def test_has_type(text, kind, expected):
@@ -91,8 +109,17 @@ def test_names_in_a_question_come_with_every_spelling_the_documents_may_use():
     assert names_in("How many red stations has Wuhan set up?") == (("wuhan",),)
 
 
-def test_common_compounds_jieba_tags_as_other_proper_nouns_are_not_names():
-    assert "新开工" not in chinese_names("富源县新开工的第三小学面积有多大？")
+def test_common_words_jieba_tags_as_names_are_not_names():
+    assert "新开工" not in chinese_names("富源县新开工的第三小学面积有多大？")  # nz, "other proper noun"
+    # jieba tags 宁可 as a person and 山坡 as a place; CC-CEDICT knows them as common words.
+    assert chinese_names("富源县宁可少收财政收入也不把北部山坡拿去搞房地产？") == ["富源县"]
+    assert chinese_names("明天北京会下雨吗？周杰伦的第一张专辑叫什么？") == ["北京", "周杰伦"]
+
+
+def test_a_name_is_written_in_a_text_as_itself_spelt_out_or_in_pinyin():
+    text = "江苏省苏州工业园区一家公司负责人李先生家住上海市杨浦区。"
+    assert written_in("苏州", text) and written_in("suzhou", text) and written_in("shanghai", text)
+    assert not written_in("guannan", text) and not written_in("灌南县", text)
 
 
 def test_abbreviations_are_found_spelt_out():
@@ -128,6 +155,15 @@ def test_pinyin_names_are_found_through_the_bigrams_that_spell_them():
         ("How many people in danger did rescuers save?", "共营救遇险群众3.5万余人。", False),
         # Neither a title nor a kind of people: nothing to check.
         ("How many red stations are there?", "609个红色驿站。", False),
+        ("How many hospitals in Dongying joined the programme?", "覆盖了119万参保人员。", True),
+        ("民政部的行动惠及多少家企业？", "惠及企业112.9万余家。", False),
+        # What is counted must share a clause with a number: job postings are not graduates in work.
+        (
+            "How many graduates found jobs through the campus recruitment service?",
+            "教育部把促进毕业生就业纳入重点事项，“24365校园招聘服务”已提供岗位信息2066万条；",
+            True,
+        ),
+        ("灌南县有百分之多少的外出务工人员享受医保服务？", "为全县70%的外出务工人员提供医保服务。", False),
     ],
 )
 def test_missing_subject(question, text, missing):
@@ -150,10 +186,26 @@ def test_a_subject_named_inside_another_is_not_asked_about_alone():
         "郑州强降雨中有多少人死亡？",
         "商务部出台了哪些便民措施？",  # the article never names the Ministry of Commerce
         "富源县第三小学预计哪一年建成？",  # it says when building began
+        "襄阳市党群服务中心的具体地址在哪？",  # no street address
+        # Tianjin is only named among the pilot cities for electronic licences.
+        "天津为高校毕业生就业做了什么？",
+        "How has Tianjin helped college graduates find work?",
     ],
 )
 def test_near_misses_are_not_answered(engine, question):
     assert engine.answer(question).abstained
+
+
+@pytest.mark.parametrize(
+    "question, misses",
+    [
+        ("How has Tianjin helped college graduates find work?", True),  # the best passage is the ministry's
+        ("Which cities besides Tianjin are piloting electronic driving licences?", False),
+        ("天津试点了什么电子证件？", False),
+    ],
+)
+def test_a_best_passage_that_writes_none_of_the_names_asked_about_is_flagged(engine, question, misses):
+    assert engine.search_result(question).top_misses_names is misses
 
 
 @pytest.mark.parametrize(
