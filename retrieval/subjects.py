@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 
 from .answer_types import asked_type, has_type
 
@@ -28,6 +29,7 @@ class Subject:
     chinese: str  # regex alternatives, as written in Chinese text
     english: str  # regex alternatives, matched as whole words
 
+    @cache
     def pattern(self, deputy: bool = False) -> re.Pattern:
         # A deputy is not the holder of the title: "副局长" does not name the 局长.
         not_deputy = "" if deputy else r"(?<!副)(?<!deputy )(?<!vice )(?<!vice-)"
