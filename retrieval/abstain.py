@@ -64,7 +64,6 @@ class AbstentionModel:
     def should_abstain(self, feats: dict[str, float]) -> bool:
         return self.probability(feats) < self.threshold
 
-
     @classmethod
     def load(cls, path: Path) -> "AbstentionModel":
         return cls(**json.loads(Path(path).read_text()))
@@ -126,8 +125,9 @@ def should_abstain(model: AbstentionModel, question: str, result: SearchResult) 
 
 def vetoed(question: str, result: SearchResult) -> bool:
     """No passage, a name the documents never mention or the best passage
-    does not write, or a best passage without the kind of fact asked for (see answer_types) or without the
-    title or kind of people asked about (see subjects). These are rules
+    does not write, or a best passage without the kind of fact asked for
+    (see answer_types) or without the title or kind of people asked about
+    (see subjects). These are rules
     rather than features: near-misses such as the same question about another
     province look like answerable questions in every score, and the training
     data has too few of them for a fitted weight to outvote the scores."""

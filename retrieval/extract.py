@@ -1,12 +1,12 @@
 """Picking the short answer: the sentence of the cited passage that holds the
 fact asked for.
 
-Each sentence is scored by its embedding similarity to the question (which
-works across languages; sentence vectors are computed at index time) plus its
-lexical overlap with the question (precise for same-language questions), with
-only sentences that hold the kind of fact asked for (a number, a year...)
+Only sentences that hold the kind of fact asked for (a number, a year...)
 and name the title or kind of people asked about are considered, when the
-passage has any.
+passage has any. Of those, the one with the best embedding similarity to the
+question (which works across languages; sentence vectors are computed at
+index time) plus lexical overlap with it (precise for same-language
+questions) wins.
 """
 
 from __future__ import annotations

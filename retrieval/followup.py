@@ -3,10 +3,10 @@
 A follow-up leans on the previous question for its topic. It is searched with
 its own vector blended with the previous question's, and with both questions'
 terms (the previous ones down-weighted), so the new detail it asks about
-still decides the ranking. Questions that look elliptical (a pronoun, very short, or no noun of their
-own) are treated this way;
-any other question is first searched alone, and only retried as a follow-up
-when alone it finds nothing (see Engine._retrieve).
+still decides the ranking. Questions that look elliptical (a pronoun, very
+short, or no noun of their own) are treated this way; any other question is
+first searched alone, and only retried as a follow-up when alone it finds
+nothing (see Engine._retrieve).
 """
 
 from __future__ import annotations

@@ -76,11 +76,9 @@ def search(
     spread = np.array(list(dense.values()))
     dense_z = float((spread.max() - spread.mean()) / spread.std()) if spread.std() > 0 else 0.0
     lexical, coverage = _lexical_scores(snapshot, query)
-    for row in sorted(lexical, key=lexical.get, reverse=True)[:candidates]:
-        if row not in dense:
-            dense[row] = float(snapshot.vector_of(row) @ query.vector)
     named = _named(snapshot, query)
-    for row in named:
+    # Passages found only by their words or names still need a cosine to be ranked.
+    for row in [*sorted(lexical, key=lexical.get, reverse=True)[:candidates], *named]:
         if row not in dense:
             dense[row] = float(snapshot.vector_of(row) @ query.vector)
     fused = {row: dense[row] + LEXICAL_WEIGHT * lexical.get(row, 0.0) + NAME_WEIGHT * named.get(row, 0.0) for row in dense}
