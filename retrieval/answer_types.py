@@ -46,7 +46,15 @@ _ASKS: list[tuple[str, re.Pattern]] = [
         ),
     ),
     ("address", re.compile(r"地址|门牌|哪条街|什么街上|\baddress\b|what street|which street", re.I)),
-    ("clock", re.compile(r"几点|什么时间(开门|关门|上班|下班|营业)|营业时间|办公时间|opening hours|business hours|what time do", re.I)),
+    (
+        "clock",
+        re.compile(
+            r"几点|什么时间(开门|关门|上班|下班|营业)|营业时间|办公时间|opening hours|business hours|what time do"
+            r"|(周末|节假日|双休日?|星期[六日天])[^，。？]{0,4}(上班|开门|营业|办公|开放|办理)"
+            r"|\b(open|work|operate)\b.{0,20}\b(weekends?|holidays?|saturdays?|sundays?)\b",
+            re.I,
+        ),
+    ),
     ("year", re.compile(r"哪一?年|几几年|什么年份|which year|what year|in what year", re.I)),
     ("date", re.compile(r"什么时候|何时|哪一?天|几月|哪个月|截至什么|^when\b|\bwhen (did|will|was|were|is|are|does|do|has|have|had)\b|what date|on what day|by when|up to what date", re.I)),
     (
@@ -97,7 +105,11 @@ _HAS: dict[str, re.Pattern] = {
         re.I,
     ),
     "address": re.compile(rf"{_NUMERAL}\s*号|[路街巷]\s*\d|地址|门牌|\baddress\b|\d+\s+\w+\s+(street|road|avenue)\b", re.I),
-    "clock": re.compile(r"\d{1,2}\s*[:：]\s*\d\d|[0-9一二三四五六七八九十]+点|上午|下午|早上|晚上|\b[ap]\.?m\.?\b|o'clock", re.I),
+    "clock": re.compile(
+        r"\d{1,2}\s*[:：]\s*\d\d|[0-9一二三四五六七八九十]+点|上午|下午|早上|晚上|\b[ap]\.?m\.?\b|o'clock"
+        r"|周末|节假日|双休|星期|周[一二三四五六日]|全年无休|\b(weekends?|holidays?|saturdays?|sundays?)\b",
+        re.I,
+    ),
     "year": re.compile(r"(1[89]|20)\d\d\s*年?|今年|去年|明年"),
     "date": re.compile(rf"{_NUMERAL}\s*[月日号]|[年月]底|[年月]初|今年|去年|上半年|下半年|季度|以来|起"),
     "percent": re.compile(rf"[%％]|百分之|{_NUMERAL}成|个百分点|\bper ?cent", re.I),

@@ -1,11 +1,13 @@
 """Whom or what a question asks about, and whether a passage speaks of it.
 
-Two common near-misses pass every other test: "Who is the mayor of
-Xiangyang?" cited to a passage about Xiangyang that names no mayor, and "How
-many rescuers were sent to Zhengzhou?" cited to one that counts the people
-rescued. Both ask about a subject (the holder of a title, the kind of person
-or thing counted) that their best passage never names, while the topic, the
-place and even the kind of fact match.
+Common near-misses pass every other test: "Who is the mayor of Xiangyang?"
+cited to a passage about Xiangyang that names no mayor; "How many rescuers
+were sent to Zhengzhou?" cited to one that counts the people rescued; "How
+many cases were found last year?" cited to this year's figures; "What is the
+name of Mr. Li's company?" cited to a story that speaks only of "一家公司".
+Each asks about a subject (the holder of a title, the kind of person or
+thing counted, the period counted, the thing named) that the best passage
+never gives, while the topic, the place and even the kind of fact match.
 
 A subject is a small set of words that mean the same thing, in Chinese and
 in English, so that an English question about Chinese documents is checked
@@ -22,6 +24,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from .answer_types import asked_type, has_type
+from .names import chinese_names
 
 
 @dataclass(frozen=True)
@@ -77,10 +80,46 @@ COUNTED = (
     Subject("学校|小学|中学|幼儿园|高校|大学|学院", "schools|universities|colleges|kindergartens"),
     Subject("企业|公司|商户|市场主体|厂", "companies|enterprises|firms|businesses|factories"),
     Subject("村", "villages"),
+    Subject("协会|商会|社会组织|行业组织", r"associations|chambers(?: of commerce)?|(?:social |trade )?organi[sz]ations"),
+)
+
+# What may qualify the figure asked for: a period other than the story's own
+# present, or a superlative ("the largest single fine"). A question with one
+# needs a figure given with it, not the story's total for this year.
+QUALIFIERS = (
+    Subject(
+        "最(?:大|高|多|少|低|小|长|短|重)|之最",
+        "largest|biggest|highest|lowest|smallest|fewest|greatest|maximum|minimum",
+    ),
+    Subject("去年|上一年|上年", r"last year|the previous year|a year (?:earlier|before|ago)|the year before"),
+    Subject("前年", "the year before last|two years ago"),
+    Subject("明年|下一年", "next year"),
+    # Before a change, not before a date: "改革之前", not "6月30日之前".
+    Subject(
+        r"(?<![\d日月年底号天])(?:以|之)前|此前|原来|原先|[从由][^，。；]{0,8}(?:提高|增加|降低|减少|下降|上升|增长)",
+        r"previously|used to be|originally|(?:before|prior to) (?:the |its |this |that )?(?:\w+ )?"
+        r"(?:reforms?|changes?|pilots?|campaign|programm?e?s?|polic(?:y|ies)|measures?)",
+    ),
+)
+
+# Things whose name a question may ask for, which news stories often leave
+# unnamed: "一家公司负责人李先生", "一个小山村", "4个重点园区".
+NAMED = (
+    Subject("公司|企业", "company|firm|business|enterprise"),
+    Subject("村", "village"),
+    Subject("园区|开发区|产业园", r"(?:industrial |industry |key )?parks?|zones?"),
+    Subject("医院|卫生院", "hospital"),
+    Subject("学校|小学|中学|幼儿园|大学|高校", "school|kindergarten|university|college"),
+    Subject("小区|社区", "compound|community|neighbou?rhood"),
+    Subject("工厂", "factory|plant"),
 )
 
 _WHO = re.compile(r"谁|叫什么|什么名字|名字是|姓名|哪位|\bwho(?:m|se)?\b|\bname of\b|\bnamed?\b", re.I)
 _CLAUSE = re.compile(r"[，。；！？、,;!?]|\.(?=\s)")
+_ASKS_NAME = re.compile(r"叫什么|叫啥|什么名字|名字|名称|叫做什么|\bnamed?\b|\bnames\b|\bcalled\b", re.I)
+# 一家公司, 4个重点园区, 某村: a thing counted or pointed at, not named.
+_INDEFINITE = re.compile(r"(?:[一两几数某]|\d+)(?:个|家|所|座|处|片)[^，。；、“”]{0,6}$|某[^，。；、“”]{0,4}$")
+_FIGURE_KINDS = {"people", "quantity", "percent", "money", "duration", "area", "length"}
 _DEPUTY = re.compile(r"副|\bdeputy\b|\bvice\b", re.I)
 # Counting questions: how many rescuers, what share of the workers.
 _COUNTING = {"people", "quantity", "percent"}
@@ -89,7 +128,7 @@ _COUNTING = {"people", "quantity", "percent"}
 # subject is usually someone else: "how many people did rescuers save".
 _COUNTED_NEARBY = re.compile(
     r"[^，。？！,.?!]{0,6}(?:多少|几|百分之)[^，。？！,.?!]{0,6}"
-    r"|\b(?:how (?:many|much)|what (?:number|percentage|percent|share|proportion|rate))\b(?: of)?(?:\W+\w+){0,4}",
+    r"|\b(?:how many|what (?:number|percentage|percent|share|proportion|rate))\b(?: of)?(?:\W+\w+){0,4}",
     re.I,
 )
 
@@ -129,7 +168,41 @@ def missing_subject(question: str, text: str) -> bool:
     return any(not any(s.pattern(deputy).search(place) for place in places) for s in subjects)
 
 
+def missing_qualifier(question: str, text: str) -> bool:
+    """True when the question asks for a figure of another period (last
+    year's, the one before a change) or a superlative one, and no clause of
+    `text` gives a number with that qualifier."""
+    if asked_type(question) not in _FIGURE_KINDS:
+        return False
+    asked = [q for q in QUALIFIERS if q.pattern().search(question)]
+    places = [c for c in _CLAUSE.split(text) if has_type(c, "quantity")]
+    return any(not any(q.pattern().search(place) for place in places) for q in asked)
+
+
+def leaves_unnamed(question: str, text: str) -> bool:
+    """True when the question asks for the name of a thing that `text` only
+    points at ("一家公司", "一个小山村") and never names."""
+    if not _ASKS_NAME.search(question):
+        return False
+    for thing in NAMED:
+        if not thing.pattern().search(question):
+            continue
+        before = [text[max(0, m.start() - 10) : m.start()] for m in re.finditer(thing.chinese, text)]
+        before = [_CLAUSE.split(b)[-1] for b in before]
+        pointed = [bool(_INDEFINITE.search(b)) for b in before]
+        named = [not p and (b.endswith("”") or bool(chinese_names(b))) for b, p in zip(before, pointed)]
+        if any(pointed) and not any(named):
+            return True
+    return False
+
+
 def holds_asked_fact(question: str, text: str) -> bool:
     """Whether `text` could answer the question: it holds the kind of fact
-    asked for (see answer_types) and names the title or kind counted."""
-    return has_type(text, asked_type(question)) and not missing_subject(question, text)
+    asked for (see answer_types), names the title or kind counted, gives
+    the figure for the period or superlative asked about and names the thing asked after."""
+    return (
+        has_type(text, asked_type(question))
+        and not missing_subject(question, text)
+        and not missing_qualifier(question, text)
+        and not leaves_unnamed(question, text)
+    )

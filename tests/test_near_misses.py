@@ -14,7 +14,7 @@ from retrieval.names import (
     pinyin_spellings,
     written_in,
 )
-from retrieval.subjects import asked_subjects, missing_subject
+from retrieval.subjects import asked_subjects, leaves_unnamed, missing_qualifier, missing_subject
 
 
 @pytest.mark.parametrize(
@@ -42,6 +42,8 @@ from retrieval.subjects import asked_subjects, missing_subject
         ("党群服务中心的具体地址在哪？", "address"),
         ("富源县最后选了哪条路？", None),  # a path, not a street
         ("政务服务中心周末几点开门？", "clock"),
+        ("政务服务中心节假日开门吗？", "clock"),
+        ("Is the service centre open at weekends?", "clock"),
         ("这次暴雨造成了多少经济损失？", "money"),
         # 哪几 asks "which ones", and a "when" clause is not a question about time.
         ("党员干部需要提升哪几种能力？", None),
@@ -164,10 +166,60 @@ def test_pinyin_names_are_found_through_the_bigrams_that_spell_them():
             True,
         ),
         ("灌南县有百分之多少的外出务工人员享受医保服务？", "为全县70%的外出务工人员提供医保服务。", False),
+        ("How many trade associations took part?", "各级行业协会商会通过减免收费，共减轻企业负担约26.96亿元。", True),
+        # "How much" measures an amount; it counts no one.
+        ("How much had trade associations cut from fees?", "各级行业协会商会通过减免收费，共减轻企业负担约26.96亿元。", False),
     ],
 )
 def test_missing_subject(question, text, missing):
     assert missing_subject(question, text) is missing
+
+
+_CASES = "为巩固去年工作成果，三部门决定今年继续开展专项行动。截至6月30日，共查处案件2769起，罚款3.33亿元。"
+
+
+@pytest.mark.parametrize(
+    "question, text, missing",
+    [
+        ("How many cases were handled last year?", _CASES, True),
+        ("去年一共罚款多少元？", _CASES, True),
+        ("最大的一笔罚款是多少元？", _CASES, True),
+        ("截至6月30日查处了多少起案件？", _CASES, False),
+        # Before a date is not before a change.
+        ("How many cases were handled before June 30?", _CASES, False),
+        ("6月30日之前罚款多少元？", _CASES, False),
+        ("报销比例在改革之前是多少？", "报销比例也提高到了90%。", True),
+        ("报销比例在改革之前是多少？", "报销比例从60%提高到了90%。", False),
+        ("海口新设企业比去年下半年增长了多少？", "新设企业7000余户，比去年下半年增长三成多", False),
+        # Not a question for a figure: nothing to check.
+        ("去年的工作成果靠什么巩固？", _CASES, False),
+    ],
+)
+def test_missing_qualifier(question, text, missing):
+    assert missing_qualifier(question, text) is missing
+
+
+_LI = "江苏省苏州工业园区一家公司负责人李先生家住上海市杨浦区，就可以快速办理公司事宜。"
+
+
+@pytest.mark.parametrize(
+    "question, text, unnamed",
+    [
+        ("李先生的公司叫什么名字？", _LI, True),
+        ("What is the name of Mr. Li's company?", _LI, True),
+        ("那个小山村叫什么？", "江西省上犹县一个小山村，村民投票选出了5件实事。", True),
+        ("海口的4个重点园区分别叫什么名字？", "海口市4个自贸港重点园区新设企业7000余户。", True),
+        # Named where it is mentioned.
+        ("李先生的公司在哪个园区？", _LI, False),
+        ("What is the industrial park called?", _LI, False),
+        ("新开工的幼儿园叫什么名字？", "第三小学和北片区幼儿园正式开工建设。", False),
+        ("那家公司的党组负责同志叫什么名字？", "中国建筑集团有限公司党组负责同志分别带队下基层。", False),
+        # Not asking for a name.
+        ("李先生的公司办理了什么事宜？", _LI, False),
+    ],
+)
+def test_leaves_unnamed(question, text, unnamed):
+    assert leaves_unnamed(question, text) is unnamed
 
 
 def test_a_subject_named_inside_another_is_not_asked_about_alone():
@@ -190,6 +242,9 @@ def test_a_subject_named_inside_another_is_not_asked_about_alone():
         # Tianjin is only named among the pilot cities for electronic licences.
         "天津为高校毕业生就业做了什么？",
         "How has Tianjin helped college graduates find work?",
+        "苏州那位李先生开的公司叫什么名字？",  # the article says only "一家公司"
+        "How many hazardous waste cases were handled last year?",  # it gives this year's
+        "兰考县政务服务中心节假日开门吗？",  # no opening days
     ],
 )
 def test_near_misses_are_not_answered(engine, question):
@@ -219,6 +274,8 @@ def test_a_best_passage_that_writes_none_of_the_names_asked_about_is_flagged(eng
         ("郑州强降雨中一共营救了多少遇险群众？", "3.5万余人"),
         ("中建集团的党组负责同志怎么了解实际需求？", "恳谈会"),
         ("我国力争哪一年前实现碳中和？", "2060年"),
+        ("李先生的公司在哪个园区？", "苏州工业园区"),
+        ("截至6月30日查处了多少起危险废物环境违法案件？", "2769起"),
     ],
 )
 def test_the_answerable_neighbours_of_near_misses_are_answered(engine, question, fact):
