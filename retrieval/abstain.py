@@ -13,17 +13,23 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
-from .search import SearchResult
+from .names import names_in
+from .search import SearchResult, writes_a_name
 from .sentences import is_chinese
 from .subjects import holds_asked_fact
 
 SHIPPED_MODEL = Path(__file__).with_name("abstention.json")
+
+# Fused scores this close are a tie: swept on all labelled questions, the
+# second passage was the right one up to a gap of 0.009, and the first
+# unanswerable question it would have let through was at 0.023.
+TIE = 0.015
 
 FEATURES = ("dense", "dense_zh", "dense_z", "margin", "lexical", "coverage", "zh", "over_background")
 
@@ -121,6 +127,22 @@ class AbstentionModel:
 
 def should_abstain(model: AbstentionModel, question: str, result: SearchResult) -> bool:
     return vetoed(question, result) or model.should_abstain(features(question, result))
+
+
+def settle_tie(question: str, result: SearchResult) -> SearchResult:
+    """Put the second passage first when it ties with the first and only it
+    holds the fact asked for: "富源县委书记叫什么名字" scores the paragraph
+    about the county's choice and the one quoting its secretary alike."""
+    hits = result.hits
+    if (
+        len(hits) < 2
+        or hits[0].fused - hits[1].fused > TIE
+        or holds_asked_fact(question, hits[0].passage.text)
+        or not holds_asked_fact(question, hits[1].passage.text)
+    ):
+        return result
+    swapped = [replace(hits[1], rank=1), replace(hits[0], rank=2), *hits[2:]]
+    return replace(result, hits=swapped, top_misses_names=not writes_a_name(names_in(question), swapped[0].passage.text))
 
 
 def vetoed(question: str, result: SearchResult) -> bool:

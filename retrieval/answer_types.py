@@ -60,8 +60,8 @@ _ASKS: list[tuple[str, re.Pattern]] = [
     (
         "percent",
         re.compile(
-            rf"百分之(?:几|多少)|百分比|比例|比重|占比|多少[%％]|{_CJK}率[^，。？]{{0,4}}(多少|几)"
-            r"|what (percentage|percent|share|proportion)|\brates?\b|how many percent",
+            rf"百分之(?:几|多少)|百分比|比例|比重|占比|多少[%％]|{_CJK}率[^，。？]{{0,4}}(多少|几)|(几|多少)个百分点"
+            r"|what (percentage|percent|share|proportion)|\brates?\b|how many percent(age points)?",
             re.I,
         ),
     ),
@@ -91,7 +91,7 @@ _ASKS: list[tuple[str, re.Pattern]] = [
         re.compile(
             # 哪几 asks "which ones", not "how many".
             r"多少|(?<!哪)几[个项条次家场人年月天万亿名所件种位户元倍批座]|多大|how (many|much)"
-            r"|what (number|amount)|by how much",
+            r"|what (number|amount)|by how much|\b(what|which) (was|is|were|are) the (total |overall )?(number|amount|sum) of\b",
             re.I,
         ),
     ),

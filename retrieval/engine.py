@@ -20,7 +20,7 @@ from config.settings import Settings
 from embeddings import Embedder, load_embedder
 
 from . import followup
-from .abstain import SHIPPED_MODEL, AbstentionModel, should_abstain
+from .abstain import SHIPPED_MODEL, AbstentionModel, settle_tie, should_abstain
 from .background import Background
 from .errors import InputError
 from .extract import extract_answer
@@ -117,33 +117,33 @@ class Engine:
             timings["embed"] += _ms(t0)
             return query
 
-        def searched(query: Query) -> SearchResult:
+        def searched(query: Query, asked: str) -> SearchResult:
             t0 = time.perf_counter()
-            result = search(snapshot, query, k, candidates, self.background)
+            result = settle_tie(asked, search(snapshot, query, k, candidates, self.background))
             timings["search"] += _ms(t0)
             return result
 
         own = embedded(question)
         if previous is None:
-            return own, searched(own), None
+            return own, searched(own, question), None
         cue = followup.is_follow_up(question, history)
         if not cue:
             # Read alone first, so a self-contained question is never bent by
             # the previous one; only if that finds nothing is it tried as a
             # follow-up.
-            alone = searched(own)
+            alone = searched(own, question)
             if not self._abstains(question, alone):
                 return own, alone, None
         earlier = embedded(previous)
         leaning = _follow_up_query(own, earlier)
-        leaning_result = searched(leaning)
+        leaning_result = searched(leaning, question)
         # The previous question only lends context if it could be answered
         # itself: two unanswerable questions blended must not make an answer.
         if (cue or not self._abstains(question, leaning_result)) and not self._abstains(
-            previous, searched(earlier)
+            previous, searched(earlier, previous)
         ):
             return leaning, leaning_result, f"{previous} {question}"
-        return own, (searched(own) if cue else alone), None
+        return own, (searched(own, question) if cue else alone), None
 
     @classmethod
     def for_writing(cls, settings: Settings) -> "Engine":

@@ -96,13 +96,13 @@ def search(
         )
         for spellings in query.names
     )
-    top_misses_names = not _writes_a_name(query, hits[0].passage.text)
+    top_misses_names = not writes_a_name(query.names, hits[0].passage.text)
     background_score = background.similarity(query.vector) if background else 0.0
     return SearchResult(hits, coverage, dense_z, unknown, top_misses_names, background_score)
 
 
-def _writes_a_name(query: Query, text: str) -> bool:
-    return not query.names or any(written_in(name, text) for spellings in query.names for name in spellings)
+def writes_a_name(names: tuple[tuple[str, ...], ...], text: str) -> bool:
+    return not names or any(written_in(name, text) for spellings in names for name in spellings)
 
 
 def _named(snapshot: Snapshot, query: Query) -> dict[int, float]:

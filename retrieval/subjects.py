@@ -20,10 +20,11 @@ question.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import cache
 
-from .answer_types import asked_type, has_type
+from .answer_types import _MAGNITUDE, _NUMERAL, asked_type, has_type
 from .names import chinese_names
 
 
@@ -119,6 +120,23 @@ _CLAUSE = re.compile(r"[，。；！？、,;!?]|\.(?=\s)")
 _ASKS_NAME = re.compile(r"叫什么|叫啥|什么名字|名字|名称|叫做什么|\bnamed?\b|\bnames\b|\bcalled\b", re.I)
 # 一家公司, 4个重点园区, 某村: a thing counted or pointed at, not named.
 _INDEFINITE = re.compile(r"(?:[一两几数某]|\d+)(?:个|家|所|座|处|片)[^，。；、“”]{0,6}$|某[^，。；、“”]{0,4}$")
+# A figure counted to a month's end ("截至7月底", "by the end of July").
+_MONTH = r"([0-9０-９]{1,2}|十[一二]?|[一二三四五六七八九])"
+_CUTOFF = re.compile(
+    rf"截[至止](?:今年)?{_MONTH}月|{_MONTH}月底"
+    r"|\b(?:by|as of|until|through|up to) (?:the end of )?(january|february|march|april|may|june|july|august"
+    r"|september|october|november|december)\b",
+    re.I,
+)
+_MONTH_NUMBER = {
+    **{w: i for i, w in enumerate("一二三四五六七八九", start=1)},
+    "十": 10, "十一": 11, "十二": 12,
+    **{m: i for i, m in enumerate(("january", "february", "march", "april", "may", "june", "july", "august",
+                                   "september", "october", "november", "december"), start=1)},
+}
+# A specific measure word says what is counted: 多少起 asks for cases, and a
+# passage that gives none in 起 does not count them.
+_MEASURED = re.compile(r"(?:多少|几)([起项场户])")
 _FIGURE_KINDS = {"people", "quantity", "percent", "money", "duration", "area", "length"}
 _DEPUTY = re.compile(r"副|\bdeputy\b|\bvice\b", re.I)
 # Counting questions: how many rescuers, what share of the workers.
@@ -127,7 +145,7 @@ _COUNTING = {"people", "quantity", "percent"}
 # "遇难人数是多少", "how many suspects were arrested". Farther off, a
 # subject is usually someone else: "how many people did rescuers save".
 _COUNTED_NEARBY = re.compile(
-    r"[^，。？！,.?!]{0,6}(?:多少|几|百分之)[^，。？！,.?!]{0,6}"
+    r"[^，。？！,.?!]{0,6}(?:多少|几|百分之)[^，。？！,.?!]{0,8}"
     r"|\b(?:how many|what (?:number|percentage|percent|share|proportion|rate))\b(?: of)?(?:\W+\w+){0,4}",
     re.I,
 )
@@ -171,12 +189,28 @@ def missing_subject(question: str, text: str) -> bool:
 def missing_qualifier(question: str, text: str) -> bool:
     """True when the question asks for a figure of another period (last
     year's, the one before a change) or a superlative one, and no clause of
-    `text` gives a number with that qualifier."""
+    `text` gives a number with that qualifier; when it asks for a figure up
+    to one month's end and `text` counts only to another's; or when it counts
+    in a specific measure word (多少起) that `text` never counts in."""
     if asked_type(question) not in _FIGURE_KINDS:
         return False
     asked = [q for q in QUALIFIERS if q.pattern().search(question)]
     places = [c for c in _CLAUSE.split(text) if has_type(c, "quantity")]
-    return any(not any(q.pattern().search(place) for place in places) for q in asked)
+    if any(not any(q.pattern().search(place) for place in places) for q in asked):
+        return True
+    asked_months, given_months = _cutoff_months(question), _cutoff_months(text)
+    if asked_months and given_months and not asked_months & given_months:
+        return True
+    return any(not re.search(rf"{_NUMERAL}{_MAGNITUDE}{unit}", text) for unit in _MEASURED.findall(question))
+
+
+def _cutoff_months(text: str) -> set[int]:
+    months = set()
+    for match in _CUTOFF.finditer(text):
+        month = next(g for g in match.groups() if g).lower()
+        month = unicodedata.normalize("NFKC", month)
+        months.add(int(month) if month.isdigit() else _MONTH_NUMBER[month])
+    return months
 
 
 def leaves_unnamed(question: str, text: str) -> bool:

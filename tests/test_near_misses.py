@@ -1,9 +1,11 @@
 """The abstention vetoes for near-miss questions: a best passage without the
 kind of fact asked for or without the title or kind of people asked about,
-and names the documents never mention."""
+names the documents never mention, a figure's qualifiers and names left
+out; and the tie between two passages that only one of them settles."""
 
 import pytest
 
+from retrieval.abstain import settle_tie
 from retrieval.answer_types import asked_type, has_type
 from retrieval.names import (
     abbreviated_in,
@@ -14,7 +16,9 @@ from retrieval.names import (
     pinyin_spellings,
     written_in,
 )
+from retrieval.search import SearchResult
 from retrieval.subjects import asked_subjects, leaves_unnamed, missing_qualifier, missing_subject
+from retrieval.types import Hit, Passage
 
 
 @pytest.mark.parametrize(
@@ -43,6 +47,8 @@ from retrieval.subjects import asked_subjects, leaves_unnamed, missing_qualifier
         ("富源县最后选了哪条路？", None),  # a path, not a street
         ("政务服务中心周末几点开门？", "clock"),
         ("政务服务中心节假日开门吗？", "clock"),
+        ("养老金上调了几个百分点？", "percent"),
+        ("What was the total amount of fines?", "quantity"),
         ("Is the service centre open at weekends?", "clock"),
         ("这次暴雨造成了多少经济损失？", "money"),
         # 哪几 asks "which ones", and a "when" clause is not a question about time.
@@ -193,6 +199,13 @@ _CASES = "为巩固去年工作成果，三部门决定今年继续开展专项�
         ("海口新设企业比去年下半年增长了多少？", "新设企业7000余户，比去年下半年增长三成多", False),
         # Not a question for a figure: nothing to check.
         ("去年的工作成果靠什么巩固？", _CASES, False),
+        # Counted to another month's end.
+        ("截至5月底，共查处案件多少起？", _CASES, True),
+        ("截至6月底，共查处案件多少起？", _CASES, False),
+        ("By the end of March, how many cases had been handled?", _CASES, True),
+        # Counted in a measure word the passage never counts in.
+        ("共查处了多少起案件？", _CASES, False),
+        ("共开展了多少场专项行动？", _CASES, True),
     ],
 )
 def test_missing_qualifier(question, text, missing):
@@ -281,3 +294,33 @@ def test_a_best_passage_that_writes_none_of_the_names_asked_about_is_flagged(eng
 def test_the_answerable_neighbours_of_near_misses_are_answered(engine, question, fact):
     answer = engine.answer(question)
     assert not answer.abstained and fact in answer.citations[0].text
+
+
+def _result(*scored: tuple[str, float]) -> SearchResult:
+    hits = [
+        Hit(Passage(f"p{rank}", "doc.txt", rank, None, text, 0, len(text)), fused, 0.0, fused, rank, rank)
+        for rank, (text, fused) in enumerate(scored, start=1)
+    ]
+    return SearchResult(hits, 1.0, 3.0)
+
+
+_CHOICE = "在房地产开发和公共基础设施建设之间，富源县委和县政府选择了后者。"
+_QUOTE = "“不能只算眼前账，还要算长远账。”富源县委书记陈志说。"
+
+
+@pytest.mark.parametrize(
+    "scored, first",
+    [
+        # A tie, and only the second names the secretary asked for: it goes first.
+        (((_CHOICE, 0.982), (_QUOTE, 0.979)), _QUOTE),
+        # Not a tie: the scores decide.
+        (((_CHOICE, 0.982), (_QUOTE, 0.90)), _CHOICE),
+        # Both name him: the scores decide.
+        (((_QUOTE + "书记", 0.982), (_QUOTE, 0.979)), _QUOTE + "书记"),
+    ],
+)
+def test_a_tie_goes_to_the_passage_that_holds_the_fact_asked_for(scored, first):
+    result = settle_tie("富源县委书记叫什么名字？", _result(*scored))
+    assert result.hits[0].passage.text == first
+    assert [h.rank for h in result.hits] == [1, 2]
+    assert not result.top_misses_names
