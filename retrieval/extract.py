@@ -16,7 +16,7 @@ import re
 import numpy as np
 
 from .answer_types import asked_type, has_type
-from .lexical import tokenize
+from .lexical import _segmenter, tokenize
 from .names import names_in
 from .sentences import split_clauses, split_sentences
 from .subjects import holds_asked_fact
@@ -54,12 +54,25 @@ def _cue_scores(question: str, pieces: list[str]) -> np.ndarray:
 
 
 def _without_names(question: str) -> str:
-    """The question without the names in it: a name says which passage to
-    cite, and then which sentence only by pointing at the one that sets the scene."""
-    for spellings in names_in(question):
-        for name in spellings:
-            question = re.sub(re.escape(name), " ", question, flags=re.I)
-    return question
+    """The question without the names in it, nor the nouns right after a
+    name ("兰考县政务服务中心"): they say which passage to cite, and then which
+    sentence only by pointing at the one that sets the scene."""
+    names = {name.lower() for spellings in names_in(question) for name in spellings}
+    kept, after_name = [], False
+    for word, flag in _tagged(question):
+        if word.lower() in names:
+            after_name = True
+        elif not (after_name and flag == "n"):
+            after_name = False
+            kept.append(word)
+    return "".join(kept)
+
+
+def _tagged(text: str) -> list[tuple[str, str]]:
+    _segmenter()
+    import jieba.posseg
+
+    return [(w.word, w.flag) for w in jieba.posseg.lcut(text)]
 
 
 def _best_clause_run(question: str, sentence: str) -> str:

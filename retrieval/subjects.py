@@ -56,6 +56,11 @@ TITLES = (
     Subject("村支书|村主任|村长|书记|主任", r"village (?:heads?|chiefs?|leaders?)"),
     Subject("总理", "premiers?|prime ministers?"),
     Subject("总统|主席", "presidents?"),
+    # Any official: "the name of the official who led the reform".
+    Subject(
+        "负责人|负责同志|领导|官员|干部|书记|市长|县长|局长|主任|部长|厅长|处长",
+        r"officials?|leaders?|person in charge|spokes(?:man|woman|person)",
+    ),
 )
 
 # Kinds of people and things a "how many" question may count.

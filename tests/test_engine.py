@@ -169,6 +169,8 @@ def test_calibration_decides_each_file_by_a_model_fitted_on_the_others(engine, t
         # Names say which passage to cite; the sentence that merely names the
         # place again is not the answer.
         ("上犹县那条林道修好之后，村民的生产成本怎么样了？", "大大降低"),
+        # Nor is the one that names the place and the office that follow the name.
+        ("兰考县政务服务中心怎么方便老年人办事？", "专门服务柜台"),
     ],
 )
 def test_the_short_answer_is_the_sentence_that_holds_what_was_asked(engine, question, fact):

@@ -172,6 +172,8 @@ def test_pinyin_names_are_found_through_the_bigrams_that_spell_them():
             True,
         ),
         ("灌南县有百分之多少的外出务工人员享受医保服务？", "为全县70%的外出务工人员提供医保服务。", False),
+        ("What is the name of the official who led the reform?", "通过建立医保服务站，实施医保“网上办”改革。", True),
+        ("Which official said so?", "富源县委书记陈志说。", False),
         ("How many trade associations took part?", "各级行业协会商会通过减免收费，共减轻企业负担约26.96亿元。", True),
         # "How much" measures an amount; it counts no one.
         ("How much had trade associations cut from fees?", "各级行业协会商会通过减免收费，共减轻企业负担约26.96亿元。", False),
