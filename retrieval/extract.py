@@ -65,7 +65,11 @@ def _without_names(question: str) -> str:
         elif not (after_name and flag == "n"):
             after_name = False
             kept.append(word)
-    return "".join(kept)
+    question = "".join(kept)
+    # jieba may cut a name differently in a question than names_in found it.
+    for name in sorted(names, key=len, reverse=True):
+        question = re.sub(re.escape(name), " ", question, flags=re.I)
+    return question
 
 
 def _tagged(text: str) -> list[tuple[str, str]]:
