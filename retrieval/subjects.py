@@ -122,7 +122,6 @@ NAMED = (
 
 _WHO = re.compile(r"谁|叫什么|什么名字|名字是|姓名|哪位|\bwho(?:m|se)?\b|\bname of\b|\bnamed?\b", re.I)
 _CLAUSE = re.compile(r"[，。；！？、,;!?]|\.(?=\s)")
-_ASKS_NAME = re.compile(r"叫什么|叫啥|什么名字|名字|名称|叫做什么|\bnamed?\b|\bnames\b|\bcalled\b", re.I)
 # 一家公司, 4个重点园区, 某村: a thing counted or pointed at, not named.
 _INDEFINITE = re.compile(r"(?:[一两几数某]|\d+)(?:个|家|所|座|处|片)[^，。；、“”]{0,6}$|某[^，。；、“”]{0,4}$")
 # A figure counted to a month's end ("截至7月底", "by the end of July").
@@ -221,10 +220,8 @@ def _cutoff_months(text: str) -> set[int]:
 def leaves_unnamed(question: str, text: str) -> bool:
     """True when the question asks for the name of a thing that `text` only
     points at ("一家公司", "一个小山村") and never names."""
-    if not _ASKS_NAME.search(question):
-        return False
     for thing in NAMED:
-        if not thing.pattern().search(question):
+        if not _asks_name_of(thing, question):
             continue
         before = [text[max(0, m.start() - 10) : m.start()] for m in re.finditer(thing.chinese, text)]
         before = [_CLAUSE.split(b)[-1] for b in before]
@@ -233,6 +230,22 @@ def leaves_unnamed(question: str, text: str) -> bool:
         if any(pointed) and not any(named):
             return True
     return False
+
+
+def _asks_name_of(thing: Subject, question: str) -> bool:
+    """"小山村叫什么名字", "公司的名称", "the name of Mr. Li's company", "what is
+    the park called": the thing stands right before or after the words that
+    ask for a name. "小山村投票排第一的实事叫什么" asks for the name of the
+    实事, not the village's."""
+    return bool(
+        re.search(rf"(?:{thing.chinese})(?:的|分别|具体|全)*(?:叫什么|叫啥|名字|名称|叫做)", question)
+        or re.search(
+            rf"\bnames? of\b(?:\W+[\w.]+){{0,3}}?\W+(?:{thing.english})\b"
+            rf"|\b(?:{thing.english})\b\W+(?:(?:is|are|was|were)\W+)?called\b",
+            question,
+            re.I,
+        )
+    )
 
 
 def holds_asked_fact(question: str, text: str) -> bool:

@@ -231,6 +231,9 @@ _LI = "江苏省苏州工业园区一家公司负责人李先生家住上海市�
         ("那家公司的党组负责同志叫什么名字？", "中国建筑集团有限公司党组负责同志分别带队下基层。", False),
         # Not asking for a name.
         ("李先生的公司办理了什么事宜？", _LI, False),
+        # Asking for the name of something else the question mentions.
+        ("那个小山村投票排第一的实事叫什么？", "江西省上犹县一个小山村，村民投票选出了5件实事，林道建设排第一。", False),
+        ("那家公司的负责人叫什么？", _LI, False),
     ],
 )
 def test_leaves_unnamed(question, text, unnamed):
