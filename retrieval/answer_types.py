@@ -39,8 +39,9 @@ _ASKS: list[tuple[str, re.Pattern]] = [
     (
         "plan",
         re.compile(
-            r"(预计|计划|打算|将会?|要到|有望)[^，。？]{0,12}(什么时候|何时|哪一?年|几月)|(什么时候|何时)(能|将|会|才能)"
+            r"(预计|计划|打算|将会?|要到|有望|力争|争取|目标)[^，。？]{0,12}(什么时候|何时|哪一?年|几月)|(什么时候|何时)(能|将|会|才能)"
             r"|\bwhen (will|is\b.{0,40}\b(expected|due|scheduled|planned)|are\b.{0,40}\b(expected|due|scheduled|planned))\b"
+            r"|\b(by )?when\b.{0,40}\b(aims?|targets?|plans?|intends?|strives?)\b"
             r"|\b(what|which) year will\b",
             re.I,
         ),

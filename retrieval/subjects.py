@@ -233,15 +233,15 @@ def leaves_unnamed(question: str, text: str) -> bool:
 
 
 def _asks_name_of(thing: Subject, question: str) -> bool:
-    """"小山村叫什么名字", "公司的名称", "the name of Mr. Li's company", "what is
-    the park called": the thing stands right before or after the words that
-    ask for a name. "小山村投票排第一的实事叫什么" asks for the name of the
+    """"小山村叫什么名字", "公司的名称", "哪几个园区", "the name of Mr. Li's
+    company", "what is the park called", "which parks": the thing stands
+    right by the words that ask for a name. "小山村投票排第一的实事叫什么" asks for the name of the
     实事, not the village's."""
     return bool(
-        re.search(rf"(?:{thing.chinese})(?:的|分别|具体|全)*(?:叫什么|叫啥|名字|名称|叫做)", question)
+        re.search(rf"(?:{thing.chinese})(?:的|分别|具体|全)*(?:叫什么|叫啥|名字|名称|叫做)|哪几?[个家所座些]?(?:{thing.chinese})", question)
         or re.search(
             rf"\bnames? of\b(?:\W+[\w.]+){{0,3}}?\W+(?:{thing.english})\b"
-            rf"|\b(?:{thing.english})\b\W+(?:(?:is|are|was|were)\W+)?called\b",
+            rf"|\b(?:{thing.english})\b\W+(?:(?:is|are|was|were)\W+)?called\b|\bwhich (?:\w+ ){{0,2}}(?:{thing.english})\b",
             question,
             re.I,
         )

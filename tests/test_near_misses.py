@@ -41,6 +41,8 @@ from retrieval.types import Hit, Passage
         ("新学校预计什么时候建成？", "plan"),
         ("When will the pilot be extended to the whole country?", "plan"),
         ("我国计划在哪一年前实现碳达峰？", "plan"),
+        ("我国力争什么时候实现碳中和？", "plan"),
+        ("By when does China aim to reach carbon neutrality?", "plan"),
         ("成都家庭医生的签约率现在是多少？", "percent"),
         ("What was the province's GDP growth rate?", "percent"),
         ("党群服务中心的具体地址在哪？", "address"),
@@ -224,6 +226,8 @@ _LI = "江苏省苏州工业园区一家公司负责人李先生家住上海市�
         ("What is the name of Mr. Li's company?", _LI, True),
         ("那个小山村叫什么？", "江西省上犹县一个小山村，村民投票选出了5件实事。", True),
         ("海口的4个重点园区分别叫什么名字？", "海口市4个自贸港重点园区新设企业7000余户。", True),
+        ("海口的重点园区分别是哪几个园区？", "海口市4个自贸港重点园区新设企业7000余户。", True),
+        ("Which parks are Haikou's four key parks?", "海口市4个自贸港重点园区新设企业7000余户。", True),
         # Named where it is mentioned.
         ("李先生的公司在哪个园区？", _LI, False),
         ("What is the industrial park called?", _LI, False),
