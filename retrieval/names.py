@@ -35,6 +35,7 @@ from .sentences import is_chinese
 # jieba part-of-speech tags of names: places, people, organisations. Not nz
 # ("other proper nouns"): jieba gives it mostly to common compounds (新开工, 护城河).
 _NAME_TAGS = {"ns", "nr", "nrt", "nt"}
+_PERSON_TAGS = {"nr", "nrt"}
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 _CAPITALISED_RUN = re.compile(r"\b[A-Z][a-z]+\b(?:[ -][A-Z][a-z]+\b)*")
 
@@ -66,17 +67,26 @@ def chinese_names(text: str) -> list[str]:
     """Place, person and organisation names jieba finds in Chinese text, and
     the Latin words in it ("哪个App", "GDP"), lower-cased as the index keeps
     them: in Chinese text those are names or terms of art."""
-    _segmenter()
-    import jieba.posseg
-
-    names = [
-        w.word
-        for w in jieba.posseg.lcut(text)
-        if w.flag in _NAME_TAGS and len(w.word) >= 2 and w.word not in _common_words()
-    ]
+    names = _tagged_names(text, _NAME_TAGS)
     if is_chinese(text):
         names += [word.lower() for word in _LATIN_WORD.findall(text)]
     return names
+
+
+def person_names(text: str) -> list[str]:
+    """The names of people jieba finds in Chinese text (陈志, 李先生)."""
+    return _tagged_names(text, _PERSON_TAGS)
+
+
+def _tagged_names(text: str, tags: set[str]) -> list[str]:
+    _segmenter()
+    import jieba.posseg
+
+    return [
+        w.word
+        for w in jieba.posseg.lcut(text)
+        if w.flag in tags and len(w.word) >= 2 and w.word not in _common_words()
+    ]
 
 
 @cache

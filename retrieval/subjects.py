@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from functools import cache
 
 from .answer_types import _MAGNITUDE, _NUMERAL, asked_type, has_type
-from .names import chinese_names
+from .names import chinese_names, person_names
+from .sentences import is_chinese
 
 
 @dataclass(frozen=True)
@@ -56,9 +57,9 @@ TITLES = (
     Subject("村支书|村主任|村长|书记|主任", r"village (?:heads?|chiefs?|leaders?)"),
     Subject("总理", "premiers?|prime ministers?"),
     Subject("总统|主席", "presidents?"),
-    # Any official: "the name of the official who led the reform".
+    # Any official, a deputy too: "the name of the official who led the reform".
     Subject(
-        "负责人|负责同志|领导|官员|干部|书记|市长|县长|局长|主任|部长|厅长|处长",
+        "负责人|负责同志|领导|官员|干部|副?(?:书记|市长|县长|局长|主任|部长|厅长|处长)",
         r"officials?|leaders?|person in charge|spokes(?:man|woman|person)",
     ),
 )
@@ -90,13 +91,16 @@ COUNTED = (
 )
 
 # What may qualify the figure asked for: a period other than the story's own
-# present, or a superlative ("the largest single fine"). A question with one
+# present, a superlative ("the largest single fine"), one part of a total
+# ("in Chengdu alone"). A question with one
 # needs a figure given with it, not the story's total for this year.
 QUALIFIERS = (
     Subject(
         "最(?:大|高|多|少|低|小|长|短|重)|之最",
         "largest|biggest|highest|lowest|smallest|fewest|greatest|maximum|minimum",
     ),
+    # One place's or body's share of a figure given for several together.
+    Subject("单独|单是|各自|其中", r"alone|by itself|on (?:its|their) own|individually|separately"),
     Subject("去年|上一年|上年", r"last year|the previous year|a year (?:earlier|before|ago)|the year before"),
     Subject("前年", "the year before last|two years ago"),
     Subject("明年|下一年", "next year"),
@@ -142,6 +146,7 @@ _MONTH_NUMBER = {
 # passage that gives none in 起 does not count them.
 _MEASURED = re.compile(r"(?:多少|几)([起项场户])")
 _FIGURE_KINDS = {"people", "quantity", "percent", "money", "duration", "area", "length"}
+_CLAUSE_END = re.compile(r"[，。；！？,;!?]")
 _DEPUTY = re.compile(r"副|\bdeputy\b|\bvice\b", re.I)
 # Counting questions: how many rescuers, what share of the workers.
 _COUNTING = {"people", "quantity", "percent"}
@@ -182,12 +187,22 @@ def _asked(question: str) -> tuple[list[Subject], bool]:
 
 def missing_subject(question: str, text: str) -> bool:
     """True when the question asks about a subject that `text` does not
-    name: a title anywhere in it; a kind counted, in a clause with a number
-    ("提供岗位信息2066万条" counts job postings, not graduates in work)."""
+    name: a kind counted, in a clause with a number ("提供岗位信息2066万条"
+    counts job postings, not graduates in work); a title, in Chinese text
+    followed by the holder's name ("县委书记陈志说", not "党组负责同志分别带队")."""
     subjects, counted = _asked(question)
     deputy = bool(_DEPUTY.search(question))
-    places = [c for c in _CLAUSE.split(text) if has_type(c, "quantity")] if counted else [text]
-    return any(not any(s.pattern(deputy).search(place) for place in places) for s in subjects)
+    if counted:
+        places = [c for c in _CLAUSE.split(text) if has_type(c, "quantity")]
+        return any(not any(s.pattern(deputy).search(place) for place in places) for s in subjects)
+    return any(not _holder_named(s.pattern(deputy), text) for s in subjects)
+
+
+def _holder_named(title: re.Pattern, text: str) -> bool:
+    if not is_chinese(text):
+        return bool(title.search(text))
+    # The name follows the title, perhaps after another one: "纪委书记、监委主任冯汉芬说".
+    return any(person_names(_CLAUSE_END.split(text[m.end() : m.end() + 10])[0]) for m in title.finditer(text))
 
 
 def missing_qualifier(question: str, text: str) -> bool:
@@ -238,9 +253,9 @@ def _asks_name_of(thing: Subject, question: str) -> bool:
     right by the words that ask for a name. "小山村投票排第一的实事叫什么" asks for the name of the
     实事, not the village's."""
     return bool(
-        re.search(rf"(?:{thing.chinese})(?:的|分别|具体|全)*(?:叫什么|叫啥|名字|名称|叫做)|哪几?[个家所座些]?(?:{thing.chinese})", question)
+        re.search(rf"(?:{thing.chinese})(?:的|分别|具体|全)*(?:叫什么|叫啥|名字|名称|全称|叫做)|哪几?[个家所座些]?(?:{thing.chinese})", question)
         or re.search(
-            rf"\bnames? of\b(?:\W+[\w.]+){{0,3}}?\W+(?:{thing.english})\b"
+            rf"\b(?:full )?names? of\b(?:\W+[\w.]+){{0,3}}?\W+(?:{thing.english})\b"
             rf"|\b(?:{thing.english})\b\W+(?:(?:is|are|was|were)\W+)?called\b|\bwhich (?:\w+ ){{0,2}}(?:{thing.english})\b",
             question,
             re.I,

@@ -175,6 +175,10 @@ def test_pinyin_names_are_found_through_the_bigrams_that_spell_them():
         ),
         ("灌南县有百分之多少的外出务工人员享受医保服务？", "为全县70%的外出务工人员提供医保服务。", False),
         ("What is the name of the official who led the reform?", "通过建立医保服务站，实施医保“网上办”改革。", True),
+        # A title is not its holder's name.
+        ("What is the name of the leader who led the visits?", "中国建筑集团有限公司党组负责同志分别带队下基层。", True),
+        ("海口市纪委书记是谁？", "海南省海口市纪委书记、监委主任冯汉芬说。", False),
+        ("介绍焦裕禄精神的兰考官员叫什么名字？", "兰考县政务服务和大数据管理局副局长文超介绍。", False),
         ("Which official said so?", "富源县委书记陈志说。", False),
         ("How many trade associations took part?", "各级行业协会商会通过减免收费，共减轻企业负担约26.96亿元。", True),
         # "How much" measures an amount; it counts no one.
@@ -201,6 +205,13 @@ _CASES = "为巩固去年工作成果，三部门决定今年继续开展专项�
         ("报销比例在改革之前是多少？", "报销比例也提高到了90%。", True),
         ("报销比例在改革之前是多少？", "报销比例从60%提高到了90%。", False),
         ("海口新设企业比去年下半年增长了多少？", "新设企业7000余户，比去年下半年增长三成多", False),
+        # One part of a total given for several together.
+        (
+            "How many licences were issued in Chengdu alone?",
+            "天津、成都、苏州三地开始试点，已经有190多万名群众申领了电子驾驶证。",
+            True,
+        ),
+        ("一共有多少名群众申领了电子驾驶证？", "天津、成都、苏州三地开始试点，已经有190多万名群众申领了电子驾驶证。", False),
         # Not a question for a figure: nothing to check.
         ("去年的工作成果靠什么巩固？", _CASES, False),
         # Counted to another month's end.
@@ -223,6 +234,7 @@ _LI = "江苏省苏州工业园区一家公司负责人李先生家住上海市�
     "question, text, unnamed",
     [
         ("李先生的公司叫什么名字？", _LI, True),
+        ("他的公司全称是什么？", _LI, True),
         ("What is the name of Mr. Li's company?", _LI, True),
         ("那个小山村叫什么？", "江西省上犹县一个小山村，村民投票选出了5件实事。", True),
         ("海口的4个重点园区分别叫什么名字？", "海口市4个自贸港重点园区新设企业7000余户。", True),
