@@ -83,7 +83,13 @@ _ASKS: list[tuple[str, re.Pattern]] = [
             re.I,
         ),
     ),
-    ("duration", re.compile(r"多久|多长时间|多少(天|年|个月|小时)|几(天|个月|小时)|how many (days|years|months|hours|weeks)", re.I)),
+    (
+        "duration",
+        re.compile(
+            r"多久|多长时间|(多少|几)个?(工作)?(天|日|年|月|小时|星期|周)(?!起)|how many (working |business )?(days|years|months|hours|weeks)",
+            re.I,
+        ),
+    ),
     # "How long" and 多长 may ask for a length or a time; either kind answers.
     ("length", re.compile(r"多长|多远|多少(公里|米|千米)|how (long|far)\b", re.I)),
     ("area", re.compile(r"多少(亩|平方米|公顷|平方公里)|面积|how many (acres|mu|hectares|square)", re.I)),

@@ -36,6 +36,7 @@ from .sentences import is_chinese
 # ("other proper nouns"): jieba gives it mostly to common compounds (新开工, 护城河).
 _NAME_TAGS = {"ns", "nr", "nrt", "nt"}
 _PERSON_TAGS = {"nr", "nrt"}
+_PLACE_ENDINGS = set("省市县区镇乡村州部局委厅院会司署办")
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 _CAPITALISED_RUN = re.compile(r"\b[A-Z][a-z]+\b(?:[ -][A-Z][a-z]+\b)*")
 
@@ -82,24 +83,31 @@ def _tagged_names(text: str, tags: set[str]) -> list[str]:
     _segmenter()
     import jieba.posseg
 
-    return [
-        w.word
-        for w in jieba.posseg.lcut(text)
-        if w.flag in tags and len(w.word) >= 2 and w.word not in _common_words()
-    ]
+    return [w.word for w in jieba.posseg.lcut(text) if w.flag in tags and _is_name(w.word, w.flag)]
+
+
+def _is_name(word: str, flag: str) -> bool:
+    """Whether a word jieba tags as a name is one. Not if CC-CEDICT lists it
+    only as a common word: jieba's dictionary tags 宁可 and 明白 as people,
+    山坡 and 城市 as places. A two-character place or body must moreover be
+    one CC-CEDICT knows (兰考, 郑州) or end like one (杨浦区): jieba tags
+    the verb 惠及 as a place, and CC-CEDICT does not list it at all."""
+    common, proper = _cedict_words()
+    if len(word) < 2 or word in common:
+        return False
+    return flag in _PERSON_TAGS or len(word) > 2 or word in proper or word[-1] in _PLACE_ENDINGS
 
 
 @cache
-def _common_words() -> frozenset[str]:
-    """Words CC-CEDICT lists only as common words. jieba's dictionary tags
-    many of them as names (宁可 and 明白 as people, 山坡 and 城市 as places);
-    CC-CEDICT writes a proper noun's pinyin capitalised (Bei3 jing1) and a
-    common word's in lower case (ming2 bai5). Loading takes about 0.3 s, on
-    the first question that has a name."""
+def _cedict_words() -> tuple[frozenset[str], frozenset[str]]:
+    """The words CC-CEDICT lists only as common words, and its proper nouns.
+    It writes a proper noun's pinyin capitalised (Bei3 jing1) and a common
+    word's in lower case (ming2 bai5). Loading takes about 0.3 s, on the
+    first question that has a name."""
     common, proper = set(), set()
     for entry in cedict.entries():
         (proper if entry.pinyin[:1].isupper() else common).add(entry.simplified)
-    return frozenset(common - proper)
+    return frozenset(common - proper), frozenset(proper)
 
 
 def written_in(name: str, text: str) -> bool:

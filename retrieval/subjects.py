@@ -48,7 +48,12 @@ TITLES = (
     Subject("县长", r"county (?:heads?|chiefs?|magistrates?)|magistrates?|heads? of (?:the )?county"),
     Subject("书记", "secretary|secretaries"),
     Subject("部长", "ministers?"),
-    Subject("局长", r"bureau (?:chiefs?|directors?|heads?)|(?:directors?|heads?|chiefs?) of (?:the |its )?\w+(?: \w+)? bureau"),
+    # 局 is a "bureau", or for national bodies an "administration" (国家税务总局).
+    Subject(
+        "局长",
+        r"(?:bureau|administration) (?:chiefs?|directors?|heads?)"
+        r"|(?:directors?|heads?|chiefs?) of (?:the |its )?\w+(?: \w+){0,3} (?:bureau|administration)",
+    ),
     Subject("主任|局长|处长|所长|司长|署长|厅长|馆长", "directors?"),
     Subject("董事长|主席", "chairman|chairwoman|chairperson|chair"),
     Subject("总经理|总裁|首席执行官|CEO", "ceo|chief executive|general manager|president of the company"),
@@ -255,7 +260,7 @@ def _asks_name_of(thing: Subject, question: str) -> bool:
     return bool(
         re.search(rf"(?:{thing.chinese})(?:的|分别|具体|全)*(?:叫什么|叫啥|名字|名称|全称|叫做)|哪几?[个家所座些]?(?:{thing.chinese})", question)
         or re.search(
-            rf"\b(?:full )?names? of\b(?:\W+[\w.]+){{0,3}}?\W+(?:{thing.english})\b"
+            rf"\b(?:full )?names? of\b(?:\W+[\w.]+){{0,5}}?\W+(?:{thing.english})\b"
             rf"|\b(?:{thing.english})\b\W+(?:(?:is|are|was|were)\W+)?called\b|\bwhich (?:\w+ ){{0,2}}(?:{thing.english})\b",
             question,
             re.I,

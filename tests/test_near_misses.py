@@ -51,6 +51,7 @@ from retrieval.types import Hit, Passage
         ("政务服务中心节假日开门吗？", "clock"),
         ("养老金上调了几个百分点？", "percent"),
         ("What was the total amount of fines?", "quantity"),
+        ("办理不动产登记证要几个工作日？", "duration"),
         ("Is the service centre open at weekends?", "clock"),
         ("这次暴雨造成了多少经济损失？", "money"),
         # 哪几 asks "which ones", and a "when" clause is not a question about time.
@@ -124,6 +125,9 @@ def test_common_words_jieba_tags_as_names_are_not_names():
     # jieba tags 宁可 as a person and 山坡 as a place; CC-CEDICT knows them as common words.
     assert chinese_names("富源县宁可少收财政收入也不把北部山坡拿去搞房地产？") == ["富源县"]
     assert chinese_names("明天北京会下雨吗？周杰伦的第一张专辑叫什么？") == ["北京", "周杰伦"]
+    # jieba tags the verb 惠及 as a place; a two-character place must be one CC-CEDICT knows.
+    assert chinese_names("东营市“三下沉”改革惠及了多少参保人？") == []
+    assert chinese_names("兰考和杨浦区在哪里？") == ["兰考", "杨浦区"]
 
 
 def test_a_name_is_written_in_a_text_as_itself_spelt_out_or_in_pinyin():
@@ -178,6 +182,7 @@ def test_pinyin_names_are_found_through_the_bigrams_that_spell_them():
         # A title is not its holder's name.
         ("What is the name of the leader who led the visits?", "中国建筑集团有限公司党组负责同志分别带队下基层。", True),
         ("海口市纪委书记是谁？", "海南省海口市纪委书记、监委主任冯汉芬说。", False),
+        ("Who is the head of the National Rural Revitalization Administration?", "国家乡村振兴局提出了12项实事。", True),
         ("介绍焦裕禄精神的兰考官员叫什么名字？", "兰考县政务服务和大数据管理局副局长文超介绍。", False),
         ("Which official said so?", "富源县委书记陈志说。", False),
         ("How many trade associations took part?", "各级行业协会商会通过减免收费，共减轻企业负担约26.96亿元。", True),
@@ -236,6 +241,7 @@ _LI = "江苏省苏州工业园区一家公司负责人李先生家住上海市�
         ("李先生的公司叫什么名字？", _LI, True),
         ("他的公司全称是什么？", _LI, True),
         ("What is the name of Mr. Li's company?", _LI, True),
+        ("What is the name of the Suzhou Industrial Park company that Mr. Li runs?", _LI, True),
         ("那个小山村叫什么？", "江西省上犹县一个小山村，村民投票选出了5件实事。", True),
         ("海口的4个重点园区分别叫什么名字？", "海口市4个自贸港重点园区新设企业7000余户。", True),
         ("海口的重点园区分别是哪几个园区？", "海口市4个自贸港重点园区新设企业7000余户。", True),
