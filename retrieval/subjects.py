@@ -97,8 +97,8 @@ COUNTED = (
 
 # What may qualify the figure asked for: a period other than the story's own
 # present, a superlative ("the largest single fine"), one part of a total
-# ("in Chengdu alone"). A question with one
-# needs a figure given with it, not the story's total for this year.
+# ("in Chengdu alone"). A question with one needs a figure given with it,
+# not the story's total for this year.
 QUALIFIERS = (
     Subject(
         "最(?:大|高|多|少|低|小|长|短|重)|之最",
@@ -141,16 +141,17 @@ _CUTOFF = re.compile(
     r"|september|october|november|december)\b",
     re.I,
 )
+_MONTH_NAMES = "january february march april may june july august september october november december".split()
 _MONTH_NUMBER = {
     **{w: i for i, w in enumerate("一二三四五六七八九", start=1)},
-    "十": 10, "十一": 11, "十二": 12,
-    **{m: i for i, m in enumerate(("january", "february", "march", "april", "may", "june", "july", "august",
-                                   "september", "october", "november", "december"), start=1)},
+    **{"十": 10, "十一": 11, "十二": 12},
+    **{m: i for i, m in enumerate(_MONTH_NAMES, start=1)},
 }
 # A specific measure word says what is counted: 多少起 asks for cases, and a
 # passage that gives none in 起 does not count them.
 _MEASURED = re.compile(r"(?:多少|几)([起项场户])")
 _FIGURE_KINDS = {"people", "quantity", "percent", "money", "duration", "area", "length"}
+# A title's holder may follow after 、 and another title, not after a comma.
 _CLAUSE_END = re.compile(r"[，。；！？,;!?]")
 _DEPUTY = re.compile(r"副|\bdeputy\b|\bvice\b", re.I)
 # Counting questions: how many rescuers, what share of the workers.
@@ -211,9 +212,9 @@ def _holder_named(title: re.Pattern, text: str) -> bool:
 
 
 def missing_qualifier(question: str, text: str) -> bool:
-    """True when the question asks for a figure of another period (last
-    year's, the one before a change) or a superlative one, and no clause of
-    `text` gives a number with that qualifier; when it asks for a figure up
+    """True when the question asks for a figure with a qualifier (last
+    year's, the one before a change, the largest, one place's alone) and no
+    clause of `text` gives a number with that qualifier; when it asks for a figure up
     to one month's end and `text` counts only to another's; or when it counts
     in a specific measure word (多少起) that `text` never counts in."""
     if asked_type(question) not in _FIGURE_KINDS:
@@ -255,10 +256,13 @@ def leaves_unnamed(question: str, text: str) -> bool:
 def _asks_name_of(thing: Subject, question: str) -> bool:
     """"小山村叫什么名字", "公司的名称", "哪几个园区", "the name of Mr. Li's
     company", "what is the park called", "which parks": the thing stands
-    right by the words that ask for a name. "小山村投票排第一的实事叫什么" asks for the name of the
-    实事, not the village's."""
+    right by the words that ask for a name. "小山村投票排第一的实事叫什么"
+    asks for the name of the 实事, not the village's."""
     return bool(
-        re.search(rf"(?:{thing.chinese})(?:的|分别|具体|全)*(?:叫什么|叫啥|名字|名称|全称|叫做)|哪几?[个家所座些]?(?:{thing.chinese})", question)
+        re.search(
+            rf"(?:{thing.chinese})(?:的|分别|具体|全)*(?:叫什么|叫啥|名字|名称|全称|叫做)|哪几?[个家所座些]?(?:{thing.chinese})",
+            question,
+        )
         or re.search(
             rf"\b(?:full )?names? of\b(?:\W+[\w.]+){{0,5}}?\W+(?:{thing.english})\b"
             rf"|\b(?:{thing.english})\b\W+(?:(?:is|are|was|were)\W+)?called\b|\bwhich (?:\w+ ){{0,2}}(?:{thing.english})\b",
