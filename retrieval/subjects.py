@@ -153,7 +153,8 @@ _MEASURED = re.compile(r"(?:多少|几)([起项场户])")
 _FIGURE_KINDS = {"people", "quantity", "percent", "money", "duration", "area", "length"}
 # A title's holder may follow after 、 and another title, not after a comma.
 _CLAUSE_END = re.compile(r"[，。；！？,;!?]")
-_DEPUTY = re.compile(r"副|\bdeputy\b|\bvice\b", re.I)
+# A question about a deputy; "the director (not the deputy)" is not one.
+_DEPUTY = re.compile(r"(?<!不是)(?<!非)副|(?<!not )(?<!not the )(?<!not a )\b(?:deputy|vice)\b", re.I)
 # Counting questions: how many rescuers, what share of the workers.
 _COUNTING = {"people", "quantity", "percent"}
 # What is counted stands next to the counting words: "多少名救援人员",

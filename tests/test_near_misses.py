@@ -161,6 +161,8 @@ def test_pinyin_names_are_found_through_the_bigrams_that_spell_them():
         ("Who is the Party secretary of Fuyuan County?", "富源县委书记陈志说。", False),
         ("大数据管理局的局长是谁？", "大数据管理局副局长文超介绍。", True),  # a deputy is not the head
         ("大数据管理局的副局长叫什么名字？", "大数据管理局副局长文超介绍。", False),
+        ("What is the name of the bureau director (not the deputy)?", "大数据管理局副局长文超介绍。", True),
+        ("大数据管理局的局长（不是副局长）叫什么？", "大数据管理局副局长文超介绍。", True),
         ("应急管理部向郑州派出了多少名救援人员？", "共营救遇险群众3.5万余人。", True),
         ("这场暴雨造成多少人遇难？", "共营救遇险群众3.5万余人。", True),
         ("How many suspects were arrested?", "共查处危险废物环境违法案件2769起。", True),
