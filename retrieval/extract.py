@@ -16,7 +16,7 @@ import re
 import numpy as np
 
 from .answer_types import asked_type, has_type
-from .lexical import _segmenter, tokenize
+from .lexical import tagged, tokenize
 from .names import names_in
 from .sentences import split_clauses, split_sentences
 from .subjects import holds_asked_fact
@@ -59,7 +59,7 @@ def _without_names(question: str) -> str:
     sentence only by pointing at the one that sets the scene."""
     names = {name.lower() for spellings in names_in(question) for name in spellings}
     kept, after_name = [], False
-    for word, flag in _tagged(question):
+    for word, flag in tagged(question):
         if word.lower() in names:
             after_name = True
         elif not (after_name and flag == "n"):
@@ -70,13 +70,6 @@ def _without_names(question: str) -> str:
     for name in sorted(names, key=len, reverse=True):
         question = re.sub(re.escape(name), " ", question, flags=re.I)
     return question
-
-
-def _tagged(text: str) -> list[tuple[str, str]]:
-    _segmenter()
-    import jieba.posseg
-
-    return [(w.word, w.flag) for w in jieba.posseg.lcut(text)]
 
 
 def _best_clause_run(question: str, sentence: str) -> str:

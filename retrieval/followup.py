@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
-from .lexical import _segmenter
+from .lexical import tagged
 from .sentences import is_chinese
 from .types import Turn
 
@@ -43,10 +43,7 @@ def is_follow_up(question: str, history: Sequence[Turn]) -> bool:
 def _has_noun(text: str) -> bool:
     """Whether a Chinese question names a thing of its own: "目前已经落实了几项？"
     has no noun, so what it counts must come from the previous question."""
-    _segmenter()
-    import jieba.posseg
-
-    return any(w.flag.startswith("n") or w.flag in {"vn", "eng"} for w in jieba.posseg.lcut(text))
+    return any(flag.startswith("n") or flag in {"vn", "eng"} for _, flag in tagged(text))
 
 
 def previous_question(history: Sequence[Turn]) -> str | None:

@@ -57,6 +57,14 @@ def tokenize(text: str) -> list[str]:
     return terms
 
 
+def tagged(text: str) -> list[tuple[str, str]]:
+    """jieba's words with their part-of-speech tags (兰考县/ns, 政务/n)."""
+    _segmenter()
+    import jieba.posseg
+
+    return [(w.word, w.flag) for w in jieba.posseg.lcut(text)]
+
+
 class BM25:
     """Okapi BM25 over pre-tokenised passages, with an inverted index."""
 

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import cedict
-from .lexical import _segmenter
+from .lexical import tagged
 from .sentences import is_chinese
 
 # jieba part-of-speech tags of names: places, people, organisations. Not nz
@@ -80,10 +80,7 @@ def person_names(text: str) -> list[str]:
 
 
 def _tagged_names(text: str, tags: set[str]) -> list[str]:
-    _segmenter()
-    import jieba.posseg
-
-    return [w.word for w in jieba.posseg.lcut(text) if w.flag in tags and _is_name(w.word, w.flag)]
+    return [word for word, flag in tagged(text) if flag in tags and _is_name(word, flag)]
 
 
 def _is_name(word: str, flag: str) -> bool:
