@@ -143,6 +143,11 @@ def asked_type(question: str) -> str | None:
     return None
 
 
+def counts_in(unit: str, text: str) -> bool:
+    """Whether `text` counts something in a Chinese measure word (2769起)."""
+    return re.search(_unit(re.escape(unit)), text) is not None
+
+
 def has_type(text: str, kind: str | None) -> bool:
     """True when `text` holds a fact of `kind` (always true for no kind)."""
     return kind is None or bool(_HAS[kind].search(text))

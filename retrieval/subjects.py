@@ -24,7 +24,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cache
 
-from .answer_types import _MAGNITUDE, _NUMERAL, asked_type, has_type
+from .answer_types import asked_type, counts_in, has_type
 from .names import chinese_names, person_names
 from .sentences import is_chinese
 
@@ -200,7 +200,7 @@ def missing_subject(question: str, text: str) -> bool:
     subjects, counted = _asked(question)
     deputy = bool(_DEPUTY.search(question))
     if counted:
-        places = [c for c in _CLAUSE.split(text) if has_type(c, "quantity")]
+        places = _clauses_with_numbers(text)
         return any(not any(s.pattern(deputy).search(place) for place in places) for s in subjects)
     return any(not _holder_named(s.pattern(deputy), text) for s in subjects)
 
@@ -221,13 +221,17 @@ def missing_qualifier(question: str, text: str) -> bool:
     if asked_type(question) not in _FIGURE_KINDS:
         return False
     asked = [q for q in QUALIFIERS if q.pattern().search(question)]
-    places = [c for c in _CLAUSE.split(text) if has_type(c, "quantity")]
+    places = _clauses_with_numbers(text)
     if any(not any(q.pattern().search(place) for place in places) for q in asked):
         return True
     asked_months, given_months = _cutoff_months(question), _cutoff_months(text)
     if asked_months and given_months and not asked_months & given_months:
         return True
-    return any(not re.search(rf"{_NUMERAL}{_MAGNITUDE}{unit}", text) for unit in _MEASURED.findall(question))
+    return any(not counts_in(unit, text) for unit in _MEASURED.findall(question))
+
+
+def _clauses_with_numbers(text: str) -> list[str]:
+    return [c for c in _CLAUSE.split(text) if has_type(c, "quantity")]
 
 
 def _cutoff_months(text: str) -> set[int]:
