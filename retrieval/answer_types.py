@@ -40,8 +40,10 @@ _ASKS: list[tuple[str, re.Pattern]] = [
         "plan",
         re.compile(
             r"(预计|计划|打算|将会?|要到|有望|力争|争取|目标)[^，。？]{0,12}(什么时候|何时|哪一?年|几月)|(什么时候|何时)(能|将|会|才能)"
+            # "什么时候之前发到位": a deadline, answered by "7月1日前".
+            r"|(什么时候|何时|哪一?天|几月几[日号])(之|以)前"
             r"|\bwhen (will|is\b.{0,40}\b(expected|due|scheduled|planned)|are\b.{0,40}\b(expected|due|scheduled|planned))\b"
-            r"|\b(by )?when\b.{0,40}\b(aims?|targets?|plans?|intends?|strives?)\b"
+            r"|\b(by )?when\b.{0,40}\b(aim|target|plan|intend|striv)(s|es|ed|ing|ning|ned)?\b"
             r"|\b(what|which) year will\b",
             re.I,
         ),
@@ -69,9 +71,10 @@ _ASKS: list[tuple[str, re.Pattern]] = [
     (
         "money",
         re.compile(
-            r"多少钱|多少[万亿]?元|(资金|费用|金额|投资|投入|罚款|罚没|花费|花了|成本|价格|票价|经费|收入|损失)[^，。？]{0,6}(多少|几)"
+            r"多少钱|多少[万亿]?元|(资金|费用|金额|投资|投入|罚款|罚没|花费|花了|成本|价格|票价|经费|预算|收入|损失)[^，。？]{0,6}(多少|几)"
             r"|(多少|几)[^，。？]{0,4}(资金|费用|钱|经费|损失)|how many yuan|how much (money|funding)"
-            r"|how much\b.*\b(cost|spend|spent|spending|invest|investment|fined?|funding|budget|paid|pay|worth|revenue|income)",
+            r"|how much\b.*\b(cost|spend|spent|spending|invest|investment|fined?|funding|budget|paid|pay|worth|revenue|income)"
+            r"|\b(what|which) (is|was|were|are) the (total |overall |annual )?(budget|cost|price|investment|funding|fine|fee|spending|revenue)\b",
             re.I,
         ),
     ),
@@ -118,7 +121,8 @@ _HAS: dict[str, re.Pattern] = {
         re.I,
     ),
     "year": re.compile(r"(1[89]|20)\d\d\s*年?|今年|去年|明年"),
-    "date": re.compile(rf"{_NUMERAL}\s*[月日号]|[年月]底|[年月]初|今年|去年|上半年|下半年|季度|以来|起"),
+    # A year answers "when" too: "2060年前实现碳中和".
+    "date": re.compile(rf"{_NUMERAL}\s*[月日号]|(1[89]|20)\d\d\s*年|[年月]底|[年月]初|今年|去年|上半年|下半年|季度|以来|起"),
     "percent": re.compile(rf"[%％]|百分之|{_NUMERAL}成|个百分点|\bper ?cent", re.I),
     "money": re.compile(_unit("元|块", r"yuan|dollars|rmb") + r"|[¥￥$]\s*\d", re.I),
     # Chinese counts people with a measure word (3.2万名), directly before a

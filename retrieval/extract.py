@@ -1,8 +1,9 @@
 """Picking the short answer: the sentence of the cited passage that holds the
 fact asked for.
 
-Only sentences that hold the kind of fact asked for (a number, a year...)
-and name the title or kind of people asked about are considered, when the
+Only sentences that hold the kind of fact asked for (a number, a year...),
+name the title or kind of people asked about and, when a name is asked for,
+give one the question does not already say, are considered, when the
 passage has any. Of those, the one with the best embedding similarity to the
 question (which works across languages; sentence vectors are computed at
 index time) plus lexical overlap with it (precise for same-language
@@ -17,9 +18,9 @@ import numpy as np
 
 from .answer_types import asked_type, has_type
 from .lexical import tagged, tokenize
-from .names import names_in
+from .names import chinese_names, names_in
 from .sentences import split_clauses, split_sentences
-from .subjects import holds_asked_fact
+from .subjects import asks_for_name, holds_asked_fact
 
 # Above this length a sentence is cut down to its best run of clauses, so the
 # short answer stays short.
@@ -28,15 +29,21 @@ MAX_ANSWER_CHARS = 160
 # to 0.8 picked the right sentence equally often, 0.3 missed one more.
 LEXICAL_WEIGHT = 0.5
 TYPE_BONUS = 0.1
+# A programme's or body's name as Chinese news writes it: “幸福美好生活十大工程”.
+# Quoted speech has punctuation inside and is not a name.
+_QUOTED_NAME = re.compile(r"“[^“”，。；！？,.!?]{2,16}”")
 
 
 def extract_answer(question: str, query_vector: np.ndarray, passage_text: str, sentence_vectors: np.ndarray) -> str:
     """`sentence_vectors` holds one row per sentence of `split_sentences(passage_text)`."""
     sentences = split_sentences(passage_text) or [passage_text]
     scores = sentence_vectors @ query_vector + _cue_scores(question, sentences)
-    # A question for a number is answered by a sentence with one, and "who is
-    # the mayor" by one that names the mayor, when the passage has such a sentence.
+    # A question for a number is answered by a sentence with one, "who is the
+    # mayor" by one that names the mayor and "which ministries" by one that
+    # names some, when the passage has such a sentence.
     holding = np.array([holds_asked_fact(question, s) for s in sentences])
+    if asks_for_name(question):
+        holding &= _gives_other_names(question, sentences)
     if holding.any():
         scores = np.where(holding, scores, -np.inf)
     best = sentences[int(np.argmax(scores))]
@@ -51,6 +58,18 @@ def _cue_scores(question: str, pieces: list[str]) -> np.ndarray:
     kind = asked_type(question)
     typed = np.array([kind is not None and has_type(p, kind) for p in pieces], dtype=float)
     return LEXICAL_WEIGHT * lexical + TYPE_BONUS * typed
+
+
+def _gives_other_names(question: str, pieces: list[str]) -> np.ndarray:
+    """Which pieces give a name the question does not already say: "which
+    ministries issued it" is answered by "人社部、财政部印发通知", not by "两部门"."""
+    own = [name for spellings in names_in(question) for name in spellings]
+
+    def other(piece: str) -> bool:
+        names = chinese_names(piece) + _QUOTED_NAME.findall(piece)
+        return any(not any(o in name for o in own) for name in names)
+
+    return np.array([other(p) for p in pieces], dtype=bool)
 
 
 def _without_names(question: str) -> str:

@@ -93,6 +93,10 @@ COUNTED = (
     Subject("企业|公司|商户|市场主体|厂", "companies|enterprises|firms|businesses|factories"),
     Subject("村", "villages"),
     Subject("协会|商会|社会组织|行业组织", r"associations|chambers(?: of commerce)?|(?:social |trade )?organi[sz]ations"),
+    Subject(
+        "留言|来信|信件|来电|意见|建议|诉求|投诉|举报|工单",
+        "messages|letters|calls|complaints|suggestions|opinions|requests|petitions|tip-offs|reports",
+    ),
 )
 
 # What may qualify the figure asked for: a period other than the story's own
@@ -130,9 +134,19 @@ NAMED = (
 )
 
 _WHO = re.compile(r"谁|叫什么|什么名字|名字是|姓名|哪位|\bwho(?:m|se)?\b|\bname of\b|\bnamed?\b", re.I)
+# Which body, place or programme: asks for a name as much as "who" does.
+_WHICH_NAMED = re.compile(
+    r"哪(?:些|个|几个|家|所)?(?:部门|单位|机构|部委|企业|公司|城市|地方|省份?|高校|学校|医院|平台|项目|工程|活动)"
+    r"|\bwhich (?:\w+ ){0,2}?(?:ministr|department|agenc|bod(?:y|ies)|organi[sz]ation|compan|firm|cit(?:y|ies)"
+    r"|province|universit|school|hospital|programm|project|campaign|initiative|platform)"
+    r"|\bwhat (?:is|was|are|were) (?:it|they|the \w+(?: \w+)?) called\b",
+    re.I,
+)
 _CLAUSE = re.compile(r"[，。；！？、,;!?]|\.(?=\s)")
 # 一家公司, 4个重点园区, 某村: a thing counted or pointed at, not named.
-_INDEFINITE = re.compile(r"(?:[一两几数某]|\d+)(?:个|家|所|座|处|片)[^，。；、“”]{0,6}$|某[^，。；、“”]{0,4}$")
+_INDEFINITE = re.compile(
+    r"(?:[一两几数某多]|\d+)(?:个|家|所|座|处|片)[^，。；、“”]{0,6}$|某[^，。；、“”]{0,4}$|(?:各|部分|一些|有些|相关|有关)$"
+)
 # A figure counted to a month's end ("截至7月底", "by the end of July").
 _MONTH = r"([0-9０-９]{1,2}|十[一二]?|[一二三四五六七八九])"
 _CUTOFF = re.compile(
@@ -147,9 +161,11 @@ _MONTH_NUMBER = {
     **{"十": 10, "十一": 11, "十二": 12},
     **{m: i for i, m in enumerate(_MONTH_NAMES, start=1)},
 }
-# A specific measure word says what is counted: 多少起 asks for cases, and a
-# passage that gives none in 起 does not count them.
-_MEASURED = re.compile(r"(?:多少|几)([起项场户])")
+# A specific measure word or unit says what is counted: 多少起 asks for
+# cases, 多少头 for head of livestock, 多少吨 for a weight, and a passage that
+# gives none in that word does not count them. Words that count anything
+# (个, 家, 名, 件, 次) are left out.
+_MEASURED = re.compile(r"(?:多少|几)(公斤|千克|立方米|千瓦时|[起项场户头辆台套架艘棵株吨篇份张座栋例宗笔])")
 _FIGURE_KINDS = {"people", "quantity", "percent", "money", "duration", "area", "length"}
 # A title's holder may follow after 、 and another title, not after a comma.
 _CLAUSE_END = re.compile(r"[，。；！？,;!?]")
@@ -171,6 +187,11 @@ def asked_subjects(question: str) -> list[Subject]:
     """The titles a "who" question asks after, or the kinds of people and
     things a counting question counts."""
     return _asked(question)[0]
+
+
+def asks_for_name(question: str) -> bool:
+    """"谁", "叫什么", "哪些部门", "who", "which ministries", "the name of"."""
+    return bool(_WHO.search(question) or _WHICH_NAMED.search(question))
 
 
 def _asked(question: str) -> tuple[list[Subject], bool]:
@@ -277,6 +298,34 @@ def _asks_name_of(thing: Subject, question: str) -> bool:
     )
 
 
+# A place in a ranking: "排第二的是哪件", "第三名", "ranked second".
+_RANK_ASKED = re.compile(
+    r"(?:排名?|位列|名列|位居|居)第([一二三四五六七八九十]|\d+)|第([一二三四五六七八九十]|\d+)(?:名|位)(?![置数])"
+    r"|\b(?:rank(?:s|ed)?|came|comes|placed|finish(?:ed)?)\s+(?:in\s+)?(first|second|third|fourth|fifth|\d+(?:st|nd|rd|th))\b"
+    r"|\b(second|third|fourth|fifth|\d+(?:st|nd|rd|th))[- ](?:place|ranked|on the list|in line|priority)\b",
+    re.I,
+)
+_RANK_GIVEN = re.compile(r"第([一二三四五六七八九十]|\d+)|\b(first|second|third|fourth|fifth|\d+(?:st|nd|rd|th))\b", re.I)
+_ORDINALS = {
+    **{w: i for i, w in enumerate("一二三四五六七八九十", start=1)},
+    **{w: i for i, w in enumerate("first second third fourth fifth".split(), start=1)},
+}
+
+
+def missing_rank(question: str, text: str) -> bool:
+    """True when the question asks for what stands at a place in a ranking
+    ("排第二的是哪件") and `text` never gives that place: a story that says
+    what came first does not say what came second."""
+    asked = _ranks(_RANK_ASKED, question)
+    return bool(asked) and not asked & _ranks(_RANK_GIVEN, text)
+
+
+def _ranks(pattern: re.Pattern, text: str) -> set[int]:
+    words = (next(g for g in match.groups() if g).lower() for match in pattern.finditer(text))
+    # "2nd" and "2" are both the second place.
+    return {int(re.match(r"\d+", w).group()) if w[0].isdigit() else _ORDINALS[w] for w in words}
+
+
 def holds_asked_fact(question: str, text: str) -> bool:
     """Whether `text` could answer the question: it holds the kind of fact
     asked for (see answer_types), names the title or kind counted, gives
@@ -286,4 +335,5 @@ def holds_asked_fact(question: str, text: str) -> bool:
         and not missing_subject(question, text)
         and not missing_qualifier(question, text)
         and not leaves_unnamed(question, text)
+        and not missing_rank(question, text)
     )

@@ -171,6 +171,11 @@ def test_calibration_decides_each_file_by_a_model_fitted_on_the_others(engine, t
         ("上犹县那条林道修好之后，村民的生产成本怎么样了？", "大大降低"),
         # Nor is the one that names the place and the office that follow the name.
         ("兰考县政务服务中心怎么方便老年人办事？", "专门服务柜台"),
+        # "Which ministries" is answered by the sentence that names them, not by "两部门".
+        ("Which ministries issued the notice on raising pensions?", "人社部、财政部"),
+        ("成都那个让家门口有菜市场的工程叫什么？", "幸福美好生活十大工程"),
+        # A deadline, not the date the policy took effect.
+        ("增加的养老金各地大概什么时候之前发到位？", "7月1日前"),
     ],
 )
 def test_the_short_answer_is_the_sentence_that_holds_what_was_asked(engine, question, fact):

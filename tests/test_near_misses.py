@@ -17,7 +17,7 @@ from retrieval.names import (
     written_in,
 )
 from retrieval.search import SearchResult
-from retrieval.subjects import asked_subjects, leaves_unnamed, missing_qualifier, missing_subject
+from retrieval.subjects import asked_subjects, leaves_unnamed, missing_qualifier, missing_rank, missing_subject
 from retrieval.types import Hit, Passage
 
 
@@ -54,6 +54,11 @@ from retrieval.types import Hit, Passage
         ("办理不动产登记证要几个工作日？", "duration"),
         ("Is the service centre open at weekends?", "clock"),
         ("这次暴雨造成了多少经济损失？", "money"),
+        # Before when: a deadline, answered like a plan.
+        ("增加的养老金各地大概什么时候之前发到位？", "plan"),
+        ("By when is China aiming to hit carbon neutrality?", "plan"),
+        ("What was the total budget of the programme?", "money"),
+        ("这项工程的预算一共多少？", "money"),
         # 哪几 asks "which ones", and a "when" clause is not a question about time.
         ("党员干部需要提升哪几种能力？", None),
         ("Where can residents go when they have been turned away?", None),
@@ -83,6 +88,7 @@ def test_asked_type(question, kind):
         ("力争2030年前实现碳达峰。", "plan", True),
         ("各地增加的养老金于7月1日前基本发放到位。", "plan", True),
         ("今年6月正式开工建设。", "plan", False),
+        ("力争2060年前实现碳中和。", "date", True),  # a year answers "when"
         ("609个红色驿站设在居民小区、建在街头巷尾。", "address", False),
         ("服务中心位于人民路18号。", "address", True),
         ("工作日上午9点开门。", "clock", True),
@@ -190,6 +196,9 @@ def test_pinyin_names_are_found_through_the_bigrams_that_spell_them():
         ("How many trade associations took part?", "各级行业协会商会通过减免收费，共减轻企业负担约26.96亿元。", True),
         # "How much" measures an amount; it counts no one.
         ("How much had trade associations cut from fees?", "各级行业协会商会通过减免收费，共减轻企业负担约26.96亿元。", False),
+        # Messages are not the staff they come from.
+        ("How many messages has the mailbox received?", "开通了“党组信箱”，直通百万石油员工，对员工留言实施分类闭环管理。", True),
+        ("一共征集了多少条意见建议？", "各级党组织共征集意见建议3.5万条。", False),
     ],
 )
 def test_missing_subject(question, text, missing):
@@ -228,6 +237,9 @@ _CASES = "为巩固去年工作成果，三部门决定今年继续开展专项�
         # Counted in a measure word the passage never counts in.
         ("共查处了多少起案件？", _CASES, False),
         ("共开展了多少场专项行动？", _CASES, True),
+        ("赤峰市的肉牛存栏有多少头？", "完善设施蔬菜、肉牛、经济林等产业发展共同体，3.2万名党员参与其中。", True),
+        ("赤峰市的肉牛存栏有多少头？", "全市肉牛存栏120万头。", False),
+        ("一年能处理多少吨危险废物？", _CASES, True),
     ],
 )
 def test_missing_qualifier(question, text, missing):
@@ -248,6 +260,7 @@ _LI = "江苏省苏州工业园区一家公司负责人李先生家住上海市�
         ("海口的4个重点园区分别叫什么名字？", "海口市4个自贸港重点园区新设企业7000余户。", True),
         ("海口的重点园区分别是哪几个园区？", "海口市4个自贸港重点园区新设企业7000余户。", True),
         ("Which parks are Haikou's four key parks?", "海口市4个自贸港重点园区新设企业7000余户。", True),
+        ("直播课是哪些高校的老师来讲的？", "举办直播课65场，指导各地各高校用心做好就业帮扶。", True),
         # Named where it is mentioned.
         ("李先生的公司在哪个园区？", _LI, False),
         ("What is the industrial park called?", _LI, False),
@@ -262,6 +275,21 @@ _LI = "江苏省苏州工业园区一家公司负责人李先生家住上海市�
 )
 def test_leaves_unnamed(question, text, unnamed):
     assert leaves_unnamed(question, text) is unnamed
+
+
+@pytest.mark.parametrize(
+    "question, missing",
+    [
+        ("村民投票选出的实事里，排第二的是哪件？", True),
+        ("Which project ranked second in the villagers' vote?", True),
+        ("Which one was the 2nd priority?", True),
+        ("村民投票排第一的实事是哪件？", False),
+        ("Which project came first in the vote?", False),
+        ("第三小学什么时候开工？", False),  # a name, not a place in a ranking
+    ],
+)
+def test_missing_rank(question, missing):
+    assert missing_rank(question, "村民投票选出了需要优先办理的5件实事，林道建设排第一。") is missing
 
 
 def test_a_subject_named_inside_another_is_not_asked_about_alone():
