@@ -141,6 +141,7 @@ _HAS: dict[str, re.Pattern] = {
 
 
 def asked_type(question: str) -> str | None:
+    question = question.replace("啥", "什么")  # colloquial: 啥时候, 干啥
     for kind, pattern in _ASKS:
         if pattern.search(question):
             return kind

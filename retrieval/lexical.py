@@ -57,6 +57,13 @@ def tokenize(text: str) -> list[str]:
     return terms
 
 
+def characters(text: str) -> set[str]:
+    """The Chinese characters of a text, without one-character function
+    words: near-synonyms such as 老人 and 老年人 share characters but no
+    word or bigram."""
+    return {c for run in _CJK_RUN.findall(text) for c in run if c not in _STOP}
+
+
 def tagged(text: str) -> list[tuple[str, str]]:
     """jieba's words with their part-of-speech tags (兰考县/ns, 政务/n)."""
     _segmenter()

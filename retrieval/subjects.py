@@ -133,13 +133,13 @@ NAMED = (
     Subject("工厂", "factory|plant"),
 )
 
-_WHO = re.compile(r"谁|叫什么|什么名字|名字是|姓名|哪位|\bwho(?:m|se)?\b|\bname of\b|\bnamed?\b", re.I)
+_WHO = re.compile(r"谁|叫(?:什么|啥)|(?:什么|啥)名字|名字是|姓名|哪位|\bwho(?:m|se)?\b|\bname of\b|\bnamed?\b", re.I)
 # Which body, place or programme: asks for a name as much as "who" does.
 _WHICH_NAMED = re.compile(
     r"哪(?:些|个|几个|家|所)?(?:部门|单位|机构|部委|企业|公司|城市|地方|省份?|高校|学校|医院|平台|项目|工程|活动)"
     r"|\bwhich (?:\w+ ){0,2}?(?:ministr|department|agenc|bod(?:y|ies)|organi[sz]ation|compan|firm|cit(?:y|ies)"
     r"|province|universit|school|hospital|programm|project|campaign|initiative|platform)"
-    r"|\bwhat (?:is|was|are|were) (?:it|they|the \w+(?: \w+)?) called\b",
+    r"|\bwhat (?:is|was|are|were)\b.{0,80}\bcalled\b",
     re.I,
 )
 _CLAUSE = re.compile(r"[，。；！？、,;!?]|\.(?=\s)")

@@ -176,6 +176,8 @@ def test_calibration_decides_each_file_by_a_model_fitted_on_the_others(engine, t
         ("成都那个让家门口有菜市场的工程叫什么？", "幸福美好生活十大工程"),
         # A deadline, not the date the policy took effect.
         ("增加的养老金各地大概什么时候之前发到位？", "7月1日前"),
+        # 老人 and 老年人 share characters but no word.
+        ("兰考县政务服务中心给老人准备了什么？", "专门服务柜台"),
     ],
 )
 def test_the_short_answer_is_the_sentence_that_holds_what_was_asked(engine, question, fact):

@@ -17,7 +17,7 @@ from retrieval.names import (
     written_in,
 )
 from retrieval.search import SearchResult
-from retrieval.subjects import asked_subjects, leaves_unnamed, missing_qualifier, missing_rank, missing_subject
+from retrieval.subjects import asked_subjects, asks_for_name, leaves_unnamed, missing_qualifier, missing_rank, missing_subject
 from retrieval.types import Hit, Passage
 
 
@@ -59,6 +59,7 @@ from retrieval.types import Hit, Passage
         ("By when is China aiming to hit carbon neutrality?", "plan"),
         ("What was the total budget of the programme?", "money"),
         ("这项工程的预算一共多少？", "money"),
+        ("上调的养老金啥时候发到位？", "date"),  # colloquial 啥
         # 哪几 asks "which ones", and a "when" clause is not a question about time.
         ("党员干部需要提升哪几种能力？", None),
         ("Where can residents go when they have been turned away?", None),
@@ -290,6 +291,22 @@ def test_leaves_unnamed(question, text, unnamed):
 )
 def test_missing_rank(question, missing):
     assert missing_rank(question, "村民投票选出了需要优先办理的5件实事，林道建设排第一。") is missing
+
+
+@pytest.mark.parametrize(
+    "question, asks",
+    [
+        ("富源县委书记叫啥？", True),
+        ("哪些部门印发了通知？", True),
+        ("Which ministries issued the notice?", True),
+        ("In Xiangyang, what are the small stations in residential compounds called?", True),
+        ("What's the name of the Chengdu programme?", True),
+        ("养老金什么时候发到位？", False),
+        ("Which year did it start?", False),
+    ],
+)
+def test_asks_for_name(question, asks):
+    assert asks_for_name(question) is asks
 
 
 def test_a_subject_named_inside_another_is_not_asked_about_alone():
