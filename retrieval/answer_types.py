@@ -74,7 +74,7 @@ _ASKS: list[tuple[str, re.Pattern]] = [
             r"多少钱|多少[万亿]?元|(资金|费用|金额|投资|投入|罚款|罚没|花费|花了|成本|价格|票价|经费|预算|收入|损失)[^，。？]{0,6}(多少|几)"
             r"|(多少|几)[^，。？]{0,4}(资金|费用|钱|经费|损失)|how many yuan|how much (money|funding)"
             r"|how much\b.*\b(cost|spend|spent|spending|invest|investment|fined?|funding|budget|paid|pay|worth|revenue|income)"
-            r"|\b(what|which) (is|was|were|are) the (total |overall |annual )?(budget|cost|price|investment|funding|fine|fee|spending|revenue)\b",
+            r"|\b(what|which) (is|was|were|are) the (\w+ ){0,3}(budget|cost|price|investment|funding|fine|fee|spending|revenue)\b",
             re.I,
         ),
     ),

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from .answer_types import asked_type, counts_in, has_type
-from .names import chinese_names, person_names
+from .names import chinese_names, names_in, person_names, written_in
 from .sentences import is_chinese
 
 
@@ -131,6 +131,7 @@ NAMED = (
     Subject("学校|小学|中学|幼儿园|大学|高校", "school|kindergarten|university|college"),
     Subject("小区|社区", "compound|community|neighbou?rhood"),
     Subject("工厂", "factory|plant"),
+    Subject("App|APP|app|应用|软件|小程序|客户端", r"apps?|application|software|mini[- ]?programs?"),
 )
 
 _WHO = re.compile(r"谁|叫(?:什么|啥)|(?:什么|啥)名字|名字是|姓名|哪位|\bwho(?:m|se)?\b|\bname of\b|\bnamed?\b", re.I)
@@ -266,10 +267,12 @@ def _cutoff_months(text: str) -> set[int]:
 
 def leaves_unnamed(question: str, text: str) -> bool:
     """True when the question asks for the name of a thing that `text` only
-    points at ("一家公司", "一个小山村") and never names."""
+    points at ("一家公司", "一个小山村") and never names, or never mentions."""
     for thing in NAMED:
         if not _asks_name_of(thing, question):
             continue
+        if not re.search(thing.chinese, text):
+            return True  # "which app" of a passage that mentions none
         before = [text[max(0, m.start() - 10) : m.start()] for m in re.finditer(thing.chinese, text)]
         before = [_CLAUSE.split(b)[-1] for b in before]
         pointed = [bool(_INDEFINITE.search(b)) for b in before]
@@ -326,6 +329,55 @@ def _ranks(pattern: re.Pattern, text: str) -> set[int]:
     return {int(re.match(r"\d+", w).group()) if w[0].isdigit() else _ORDINALS[w] for w in words}
 
 
+# A private person as news writes one: 李先生, 王女士, 张某.
+_ANONYMOUS = re.compile(r"[\u4e00-\u9fff](?:先生|女士|某某?)")
+_THEIR_NAME = re.compile(
+    r"[\u4e00-\u9fff](?:先生|女士|某某?)的?(?:全名|真名|大名|名字|姓名|叫什么名字)"
+    r"|\b(?:full|real|first|given) name\b|\b(?:mr|ms|mrs|miss)\.? \w+'s name\b",
+    re.I,
+)
+
+
+def withholds_name(question: str, text: str) -> bool:
+    """True when the question asks for the name of a private person whom
+    `text` calls only 李先生: news withholds such names."""
+    if not _THEIR_NAME.search(question):
+        return False
+    anonymous = set(_ANONYMOUS.findall(text))
+    surnames = {a[0] for a in anonymous}
+    named = [n for n in person_names(text) if n[0] in surnames and n not in anonymous]
+    return bool(anonymous) and not named
+
+
+# "除了郑州，还有哪些城市", "apart from Zhengzhou, which cities": others asked for.
+_BESIDES = re.compile(
+    r"除了?([^，。？！]{1,12}?)(?:以外|之外|外)?[，,]?[^，。？！]{0,12}?(?:还有|还|其他|其它|别的|另外)"
+    r"|\b(?:apart from|aside from|besides|other than|except(?: for)?|in addition to)\s+([^,?;]+)",
+    re.I,
+)
+
+
+def leaves_out_others(question: str, text: str) -> bool:
+    """True when the question asks which others there are besides a name it
+    gives, and the clauses of `text` that write that name list no other with
+    it: "驰援郑州等地" answers nothing about the cities besides Zhengzhou."""
+    match = _BESIDES.search(question)
+    if not match:
+        return False
+    besides = next(g for g in match.groups() if g)
+    given = [n for spellings in names_in(question) if any(written_in(n, besides) for n in spellings) for n in spellings]
+    clauses = [c for c in _CLAUSE_END.split(text) if any(written_in(n, c) for n in given)]
+    return bool(clauses) and not any(
+        _listed(name, c) and not any(written_in(n, name) for n in given) for c in clauses for name in chinese_names(c)
+    )
+
+
+def _listed(name: str, clause: str) -> bool:
+    """Whether a name stands in a list ("天津、成都、苏州"), not before the
+    place it contains ("河南省郑州市")."""
+    return re.search(rf"[、和与及]{re.escape(name)}|{re.escape(name)}[、和与及]", clause) is not None
+
+
 def holds_asked_fact(question: str, text: str) -> bool:
     """Whether `text` could answer the question: it holds the kind of fact
     asked for (see answer_types), names the title or kind counted, gives
@@ -336,4 +388,6 @@ def holds_asked_fact(question: str, text: str) -> bool:
         and not missing_qualifier(question, text)
         and not leaves_unnamed(question, text)
         and not missing_rank(question, text)
+        and not leaves_out_others(question, text)
+        and not withholds_name(question, text)
     )

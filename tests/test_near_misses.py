@@ -17,7 +17,16 @@ from retrieval.names import (
     written_in,
 )
 from retrieval.search import SearchResult
-from retrieval.subjects import asked_subjects, asks_for_name, leaves_unnamed, missing_qualifier, missing_rank, missing_subject
+from retrieval.subjects import (
+    asked_subjects,
+    asks_for_name,
+    leaves_out_others,
+    leaves_unnamed,
+    missing_qualifier,
+    missing_rank,
+    missing_subject,
+    withholds_name,
+)
 from retrieval.types import Hit, Passage
 
 
@@ -60,6 +69,7 @@ from retrieval.types import Hit, Passage
         ("What was the total budget of the programme?", "money"),
         ("这项工程的预算一共多少？", "money"),
         ("上调的养老金啥时候发到位？", "date"),  # colloquial 啥
+        ("What was the largest single fine imposed?", "money"),
         # 哪几 asks "which ones", and a "when" clause is not a question about time.
         ("党员干部需要提升哪几种能力？", None),
         ("Where can residents go when they have been turned away?", None),
@@ -262,6 +272,9 @@ _LI = "江苏省苏州工业园区一家公司负责人李先生家住上海市�
         ("海口的重点园区分别是哪几个园区？", "海口市4个自贸港重点园区新设企业7000余户。", True),
         ("Which parks are Haikou's four key parks?", "海口市4个自贸港重点园区新设企业7000余户。", True),
         ("直播课是哪些高校的老师来讲的？", "举办直播课65场，指导各地各高校用心做好就业帮扶。", True),
+        # Never mentioned at all.
+        ("Which app do I use to apply for the electronic licence?", "天津、成都、苏州三地开始试点驾驶证电子化。", True),
+        ("申领电子驾驶证用哪个App？", "群众可通过“交管12123”App申领电子驾驶证。", False),
         # Named where it is mentioned.
         ("李先生的公司在哪个园区？", _LI, False),
         ("What is the industrial park called?", _LI, False),
@@ -291,6 +304,37 @@ def test_leaves_unnamed(question, text, unnamed):
 )
 def test_missing_rank(question, missing):
     assert missing_rank(question, "村民投票选出了需要优先办理的5件实事，林道建设排第一。") is missing
+
+
+_RAIN = "近期，河南省郑州市等地持续遭遇强降雨。应急管理部迅速调派专业救援力量驰援郑州等地。"
+_PILOT = "今年6月1日起，天津、成都、苏州三地开始试点驾驶证电子化。"
+
+
+@pytest.mark.parametrize(
+    "question, text, missing",
+    [
+        ("Apart from Zhengzhou, which cities did the rescue teams go to?", _RAIN, True),
+        ("除了郑州，救援力量还去了哪些地方？", _RAIN, True),
+        ("Which cities besides Tianjin are piloting electronic driving licences?", _PILOT, False),
+        ("除了天津以外，还有哪些城市在试点电子驾驶证？", _PILOT, False),
+        ("救援力量去了哪里？", _RAIN, False),  # no others asked for
+    ],
+)
+def test_leaves_out_others(question, text, missing):
+    assert leaves_out_others(question, text) is missing
+
+
+@pytest.mark.parametrize(
+    "question, text, withheld",
+    [
+        ("办理苏州公司事宜的李先生全名叫什么？", _LI, True),
+        ("What is Mr. Li's full name?", _LI, True),
+        ("李先生的全名是什么？", "负责人李先生（李明）说。", False),
+        ("李先生去的窗口叫什么？", _LI, False),  # the name of a window, not his
+    ],
+)
+def test_withholds_name(question, text, withheld):
+    assert withholds_name(question, text) is withheld
 
 
 @pytest.mark.parametrize(
