@@ -103,13 +103,17 @@ COUNTED = (
 # present, a superlative ("the largest single fine"), one part of a total
 # ("in Chengdu alone"). A question with one needs a figure given with it,
 # not the story's total for this year.
+# One place's or body's share of a figure given for several together.
+# 其中 ends a clause when it means "in it" (参与其中), not "of which".
+_PART = Subject(r"单独|单是|各自|其中(?![，。；！？、]|$)", r"alone|by itself|on (?:its|their) own|individually|separately")
+# "共同体里，肉牛产业的共同体有多少个": a total set out, then a part of it counted.
+_PART_ASKED = re.compile(r"(?:里|中|当中|之中)[，,][^，。？]{1,12}的[^，。？]{0,4}(?:多少|几)")
 QUALIFIERS = (
+    _PART,
     Subject(
         "最(?:大|高|多|少|低|小|长|短|重)|之最",
         "largest|biggest|highest|lowest|smallest|fewest|greatest|maximum|minimum",
     ),
-    # One place's or body's share of a figure given for several together.
-    Subject("单独|单是|各自|其中", r"alone|by itself|on (?:its|their) own|individually|separately"),
     Subject("去年|上一年|上年", r"last year|the previous year|a year (?:earlier|before|ago)|the year before"),
     Subject("前年", "the year before last|two years ago"),
     Subject("明年|下一年", "next year"),
@@ -243,8 +247,12 @@ def missing_qualifier(question: str, text: str) -> bool:
     if asked_type(question) not in _FIGURE_KINDS:
         return False
     asked = [q for q in QUALIFIERS if q.pattern().search(question)]
-    places = _clauses_with_numbers(text)
-    if any(not any(q.pattern().search(place) for place in places) for q in asked):
+    if _PART_ASKED.search(question) and _PART not in asked:
+        asked.append(_PART)
+    clauses = _clauses_with_numbers(text)
+    # A part is split at commas only: "其中工艺流程、智能制造领域相关技术30余项".
+    parts = _clauses_with_numbers(text, _CLAUSE_END)
+    if any(not any(q.pattern().search(c) for c in (parts if q is _PART else clauses)) for q in asked):
         return True
     asked_months, given_months = _cutoff_months(question), _cutoff_months(text)
     if asked_months and given_months and not asked_months & given_months:
@@ -252,8 +260,8 @@ def missing_qualifier(question: str, text: str) -> bool:
     return any(not counts_in(unit, text) for unit in _MEASURED.findall(question))
 
 
-def _clauses_with_numbers(text: str) -> list[str]:
-    return [c for c in _CLAUSE.split(text) if has_type(c, "quantity")]
+def _clauses_with_numbers(text: str, separator: re.Pattern = _CLAUSE) -> list[str]:
+    return [c for c in separator.split(text) if has_type(c, "quantity")]
 
 
 def _cutoff_months(text: str) -> set[int]:
