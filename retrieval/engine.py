@@ -112,6 +112,7 @@ class Engine:
         previous = followup.previous_question(history)
 
         def embedded(text: str) -> Query:
+            text = strip_document_pointers(text)
             t0 = time.perf_counter()
             query = make_query(self.embedder.embed_queries([text])[0], text)
             timings["embed"] += _ms(t0)
@@ -227,6 +228,21 @@ def _follow_up_query(own: Query, earlier: Query) -> Query:
         weights,
         names=own.names,
     )
+
+
+# Words that point at the documents rather than at a topic: "文章认为…",
+# "according to the report". Searched with, they only pull towards passages
+# that talk about writing and reporting.
+_POINTING_AT_DOCUMENTS = re.compile(
+    r"(?:根据|按照|据)?(?:这篇|本篇|该)?(?:文章|文中|报道|新闻|本文|原文)(?:中|里)?(?:认为|提到|指出|说|讲|介绍|写道)?的?"
+    r"|\b(?:according to|as (?:mentioned|stated|described|reported) in|mentioned in|in|does|did) (?:the|this) (?:article|report|text|story)(?: (?:say|mention|state))?\b",
+    re.I,
+)
+
+
+def strip_document_pointers(question: str) -> str:
+    """The question without the words that point at the documents."""
+    return _POINTING_AT_DOCUMENTS.sub(" ", question).strip() or question
 
 
 def _citations(hits: list[Hit]) -> list[Citation]:

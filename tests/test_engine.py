@@ -6,7 +6,7 @@ from retrieval import evaluate
 from retrieval.abstain import AbstentionModel
 from retrieval.followup import is_follow_up
 from retrieval.errors import IndexNotFoundError, InputError, ModelMismatchError, UnknownDocumentError
-from retrieval.engine import Engine
+from retrieval.engine import Engine, strip_document_pointers
 from retrieval.types import Turn
 
 from .conftest import ROOT, make_settings
@@ -183,3 +183,18 @@ def test_calibration_decides_each_file_by_a_model_fitted_on_the_others(engine, t
 def test_the_short_answer_is_the_sentence_that_holds_what_was_asked(engine, question, fact):
     answer = engine.answer(question)
     assert not answer.abstained and fact in answer.answer
+
+
+@pytest.mark.parametrize(
+    "question, searched",
+    [
+        ("文章认为破解难题的好办法是什么？", "破解难题的好办法是什么？"),
+        ("根据报道，林道有多长？", "，林道有多长？"),
+        ("According to the article, how long is the road?", ", how long is the road?"),
+        ("Which city was hit by the rain mentioned in the report?", "Which city was hit by the rain  ?"),
+        ("文超介绍了什么？", "文超介绍了什么？"),  # a person's words are the topic
+        ("文章", "文章"),  # nothing left: searched as asked
+    ],
+)
+def test_words_pointing_at_the_documents_are_not_searched_for(question, searched):
+    assert strip_document_pointers(question) == searched
