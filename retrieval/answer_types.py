@@ -48,6 +48,16 @@ _ASKS: list[tuple[str, re.Pattern]] = [
             re.I,
         ),
     ),
+    # A phone number, an e-mail or a web address.
+    (
+        "contact",
+        re.compile(
+            r"(电话|热线|手机号|号码)(号码)?(是|为)?(多少|几号|什么)|打(什么|哪个|几号)电话|联系方式|邮箱地址|电子邮件|网址|官网"
+            r"|\b(phone|telephone|hotline|contact|fax) numbers?\b|\bwhat number\b.{0,30}\bcall\b|\be-?mail\b|\bwebsite\b|\burl\b",
+            re.I,
+        ),
+    ),
+    ("age", re.compile(r"几岁|多少岁|多大年纪|多大岁数|年龄|\bhow old\b|\bwhat age\b|\bthe age of\b", re.I)),
     ("address", re.compile(r"地址|门牌|哪条街|什么街上|\baddress\b|what street|which street", re.I)),
     (
         "clock",
@@ -114,6 +124,8 @@ _HAS: dict[str, re.Pattern] = {
         r"|\b(will|plans?|planned|expected|aims?|target|due|scheduled|deadline)\b|\bby (the end of )?\d{4}\b",
         re.I,
     ),
+    "contact": re.compile(r"\d{5,}|\d{3,4}-\d{7,8}|@|https?://|www\.|\.(com|cn|org|net)\b", re.I),
+    "age": re.compile(rf"{_NUMERAL}\s*(周)?岁|\b\d+\s*years? old\b|\baged? \d+", re.I),
     "address": re.compile(rf"{_NUMERAL}\s*号|[路街巷]\s*\d|地址|门牌|\baddress\b|\d+\s+\w+\s+(street|road|avenue)\b", re.I),
     "clock": re.compile(
         r"\d{1,2}\s*[:：]\s*\d\d|[0-9一二三四五六七八九十]+点|上午|下午|早上|晚上|\b[ap]\.?m\.?\b|o'clock"

@@ -70,6 +70,12 @@ from retrieval.types import Hit, Passage
         ("这项工程的预算一共多少？", "money"),
         ("上调的养老金啥时候发到位？", "date"),  # colloquial 啥
         ("What was the largest single fine imposed?", "money"),
+        ("兰考县政务服务中心的咨询电话是多少？", "contact"),
+        ("What is the hotline number for the service centre?", "contact"),
+        ("Which website do I apply on?", "contact"),
+        ("12345热线接到了多少来电？", "quantity"),  # how many calls, not the number to call
+        ("李先生今年多大年纪？", "age"),
+        ("How old is the village's oldest resident?", "age"),
         # 哪几 asks "which ones", and a "when" clause is not a question about time.
         ("党员干部需要提升哪几种能力？", None),
         ("Where can residents go when they have been turned away?", None),
@@ -104,6 +110,10 @@ def test_asked_type(question, kind):
         ("服务中心位于人民路18号。", "address", True),
         ("工作日上午9点开门。", "clock", True),
         ("今年6月1日起开始试点。", "clock", False),
+        ("市民可拨打12345热线反映问题。", "contact", True),
+        ("截至6月30日，共查处案件2769起。", "contact", False),
+        ("78岁的张大爷说。", "age", True),
+        ("3.2万名党员参与其中。", "age", False),
     ],
 )
 def test_has_type(text, kind, expected):
