@@ -99,15 +99,16 @@ COUNTED = (
     ),
 )
 
-# What may qualify the figure asked for: a period other than the story's own
-# present, a superlative ("the largest single fine"), one part of a total
-# ("in Chengdu alone"). A question with one needs a figure given with it,
-# not the story's total for this year.
 # One place's or body's share of a figure given for several together.
 # 其中 ends a clause when it means "in it" (参与其中), not "of which".
 _PART = Subject(r"单独|单是|各自|其中(?![，。；！？、]|$)", r"alone|by itself|on (?:its|their) own|individually|separately")
 # "共同体里，肉牛产业的共同体有多少个": a total set out, then a part of it counted.
 _PART_ASKED = re.compile(r"(?:里|中|当中|之中)[，,][^，。？]{1,12}的[^，。？]{0,4}(?:多少|几)")
+
+# What may qualify the figure asked for: one part of a total ("in Chengdu
+# alone"), a superlative ("the largest single fine"), a period other than
+# the story's own present. A question with one needs a figure given with it,
+# not the story's total for this year.
 QUALIFIERS = (
     _PART,
     Subject(
