@@ -4,7 +4,8 @@ Common near-misses pass every other test: "Who is the mayor of Xiangyang?"
 cited to a passage about Xiangyang that names no mayor; "How many rescuers
 were sent to Zhengzhou?" cited to one that counts the people rescued; "How
 many cases were found last year?" cited to this year's figures; "What is the
-name of Mr. Li's company?" cited to a story that speaks only of "一家公司".
+name of Mr. Li's company?" cited to a story that speaks only of "一家公司";
+"排第二的是哪件" cited to one that says only what came first.
 Each asks about a subject (the holder of a title, the kind of person or
 thing counted, the period counted, the thing named) that the best passage
 never gives, while the topic, the place and even the kind of fact match.
@@ -390,7 +391,9 @@ def _listed(name: str, clause: str) -> bool:
 def holds_asked_fact(question: str, text: str) -> bool:
     """Whether `text` could answer the question: it holds the kind of fact
     asked for (see answer_types), names the title or kind counted, gives
-    the figure for the period or superlative asked about and names the thing asked after."""
+    the figure for the period, part or superlative asked about, names the
+    thing or person asked after, gives the place in a ranking asked for and
+    lists others where others are asked for."""
     return (
         has_type(text, asked_type(question))
         and not missing_subject(question, text)
