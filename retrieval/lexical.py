@@ -57,6 +57,10 @@ def tokenize(text: str) -> list[str]:
     return terms
 
 
+def is_stop_word(word: str) -> bool:
+    return word in _STOP
+
+
 def characters(text: str) -> set[str]:
     """The Chinese characters of a text, without one-character function
     words: near-synonyms such as 老人 and 老年人 share characters but no

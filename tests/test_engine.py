@@ -178,6 +178,9 @@ def test_calibration_decides_each_file_by_a_model_fitted_on_the_others(engine, t
         ("增加的养老金各地大概什么时候之前发到位？", "7月1日前"),
         # 老人 and 老年人 share characters but no word.
         ("兰考县政务服务中心给老人准备了什么？", "专门服务柜台"),
+        # An English question's words, found through CC-CEDICT: "teams" in 党员突击队, "spirit" in 焦裕禄精神.
+        ("During the Zhengzhou floods, what did Party members in the rescue teams set up?", "党员突击队"),
+        ("What did the Lankao official say the people use Jiao Yulu's spirit as?", "一把尺子"),
     ],
 )
 def test_the_short_answer_is_the_sentence_that_holds_what_was_asked(engine, question, fact):

@@ -147,6 +147,14 @@ def test_names_in_a_question_come_with_every_spelling_the_documents_may_use():
     assert names_in("How many red stations has Wuhan set up?") == (("wuhan",),)
 
 
+def test_english_words_translate_through_cc_cedict_with_their_stems():
+    from retrieval.cedict import translations
+
+    assert "队" in translations("teams") and "老年人" in translations("elderly")
+    assert translations("organised") & translations("organise")
+    assert not translations("qwertyuiop")
+
+
 def test_common_words_jieba_tags_as_names_are_not_names():
     assert "新开工" not in chinese_names("富源县新开工的第三小学面积有多大？")  # nz, "other proper noun"
     # jieba tags 宁可 as a person and 山坡 as a place; CC-CEDICT knows them as common words.
