@@ -57,6 +57,8 @@ _ASKS: list[tuple[str, re.Pattern]] = [
             re.I,
         ),
     ),
+    # Advice news does not give: "推荐一家火锅店", "recommend a good hotel".
+    ("recommendation", re.compile(r"推荐|\brecommend\w*|\bsuggest (a|an|some)\b", re.I)),
     ("age", re.compile(r"几岁|多少岁|多大年纪|多大岁数|年龄|\bhow old\b|\bwhat age\b|\bthe age of\b", re.I)),
     ("address", re.compile(r"地址|门牌|哪条街|什么街上|\baddress\b|what street|which street", re.I)),
     (
@@ -125,6 +127,7 @@ _HAS: dict[str, re.Pattern] = {
         re.I,
     ),
     "contact": re.compile(r"\d{5,}|\d{3,4}-\d{7,8}|@|https?://|www\.|\.(com|cn|org|net)\b", re.I),
+    "recommendation": re.compile(r"推荐|\brecommend", re.I),
     "age": re.compile(rf"{_NUMERAL}\s*(周)?岁|\b\d+\s*years? old\b|\baged? \d+", re.I),
     "address": re.compile(rf"{_NUMERAL}\s*号|[路街巷]\s*\d|地址|门牌|\baddress\b|\d+\s+\w+\s+(street|road|avenue)\b", re.I),
     "clock": re.compile(

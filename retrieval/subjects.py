@@ -94,6 +94,8 @@ COUNTED = (
     Subject("企业|公司|商户|市场主体|厂", "companies|enterprises|firms|businesses|factories"),
     Subject("村", "villages"),
     Subject("协会|商会|社会组织|行业组织", r"associations|chambers(?: of commerce)?|(?:social |trade )?organi[sz]ations"),
+    # A rate is of something: a reimbursement rate is not a share of workers.
+    Subject("报销", r"reimburse\w*"),
     Subject(
         "留言|来信|信件|来电|意见|建议|诉求|投诉|举报|工单",
         "messages|letters|calls|complaints|suggestions|opinions|requests|petitions|tip-offs|reports",
@@ -102,7 +104,9 @@ COUNTED = (
 
 # One place's or body's share of a figure given for several together.
 # 其中 ends a clause when it means "in it" (参与其中), not "of which".
-_PART = Subject(r"单独|单是|各自|其中(?![，。；！？、]|$)", r"alone|by itself|on (?:its|their) own|individually|separately")
+_PART = Subject(
+    r"单独|单是|各自|其中(?![，。；！？、]|$)", r"alone|by itself|on (?:its|their) own|individually|separately|specifically"
+)
 # "共同体里，肉牛产业的共同体有多少个": a total set out, then a part of it counted.
 _PART_ASKED = re.compile(r"(?:里|中|当中|之中)[，,][^，。？]{1,12}的[^，。？]{0,4}(?:多少|几)")
 
@@ -185,7 +189,8 @@ _COUNTING = {"people", "quantity", "percent"}
 # subject is usually someone else: "how many people did rescuers save".
 _COUNTED_NEARBY = re.compile(
     r"[^，。？！,.?!]{0,6}(?:多少|几|百分之)[^，。？！,.?!]{0,8}"
-    r"|\b(?:how many|what (?:number|percentage|percent|share|proportion|rate))\b(?: of)?(?:\W+\w+){0,4}",
+    r"|\b(?:how many|what (?:number|percentage|percent|share|proportion|rate))\b(?: of)?(?:\W+\w+){0,4}"
+    r"|(?:\w+\W+){0,3}(?:rates?|ratio|share|proportion)\b",
     re.I,
 )
 
@@ -311,15 +316,16 @@ def _asks_name_of(thing: Subject, question: str) -> bool:
     )
 
 
-# A place in a ranking: "排第二的是哪件", "第三名", "ranked second".
+# A place in a ranking or a sequence: "排第二的是哪件", "第三名", "第二批", "ranked second".
 _RANK_ASKED = re.compile(
-    r"(?:排名?|位列|名列|位居|居)第([一二三四五六七八九十]|\d+)|第([一二三四五六七八九十]|\d+)(?:名|位)(?![置数])"
+    r"(?:排名?|位列|名列|位居|居)第([一二三四五六七八九十]|\d+)|第([一二三四五六七八九十]|\d+)(?:名|位(?![置数])|批|轮|期|阶段)"
     r"|\b(?:rank(?:s|ed)?|came|comes|placed|finish(?:ed)?)\s+(?:in\s+)?(first|second|third|fourth|fifth|\d+(?:st|nd|rd|th))\b"
-    r"|\b(second|third|fourth|fifth|\d+(?:st|nd|rd|th))[- ](?:place|ranked|on the list|in line|priority)\b",
+    r"|\b(second|third|fourth|fifth|\d+(?:st|nd|rd|th))[- ](?:place|ranked|on the list|in line|priority|batch|round|phase|wave)\b",
     re.I,
 )
-_RANK_GIVEN = re.compile(r"第([一二三四五六七八九十]|\d+)|\b(first|second|third|fourth|fifth|\d+(?:st|nd|rd|th))\b", re.I)
+_RANK_GIVEN = re.compile(r"第([一二三四五六七八九十]|\d+)|(首)(?=批|轮|期)|\b(first|second|third|fourth|fifth|\d+(?:st|nd|rd|th))\b", re.I)
 _ORDINALS = {
+    "首": 1,
     **{w: i for i, w in enumerate("一二三四五六七八九十", start=1)},
     **{w: i for i, w in enumerate("first second third fourth fifth".split(), start=1)},
 }

@@ -75,6 +75,8 @@ from retrieval.types import Hit, Passage
         ("Which website do I apply on?", "contact"),
         ("12345热线接到了多少来电？", "quantity"),  # how many calls, not the number to call
         ("李先生今年多大年纪？", "age"),
+        ("Can you recommend a good hotel in Suzhou?", "recommendation"),
+        ("成都有什么好吃的火锅店推荐吗？", "recommendation"),
         ("How old is the village's oldest resident?", "age"),
         # 哪几 asks "which ones", and a "when" clause is not a question about time.
         ("党员干部需要提升哪几种能力？", None),
@@ -228,6 +230,9 @@ def test_pinyin_names_are_found_through_the_bigrams_that_spell_them():
         # Messages are not the staff they come from.
         ("How many messages has the mailbox received?", "开通了“党组信箱”，直通百万石油员工，对员工留言实施分类闭环管理。", True),
         ("一共征集了多少条意见建议？", "各级党组织共征集意见建议3.5万条。", False),
+        # A rate is of something.
+        ("What is the medical insurance reimbursement rate in Guannan?", "为全县70%的外出务工人员提供医保服务。", True),
+        ("东营的报销比例提高到了多少？", "报销比例也提高到了90%。", False),
     ],
 )
 def test_missing_subject(question, text, missing):
@@ -262,6 +267,7 @@ _CASES = "为巩固去年工作成果，三部门决定今年继续开展专项�
         ("赤峰的共同体里，肉牛产业的共同体有多少个？", "全市132个共同体开展的活动中，3.2万名党员参与其中。", True),
         ("中国五矿的研发项目里，智能制造方面的技术有多少项？", "启动了数十项重点研发项目，其中工艺流程、智能制造领域相关技术30余项。", False),
         ("这次救援中，一共营救了多少遇险群众？", "共营救遇险群众3.5万余人。", False),
+        ("How many of the people rescued were saved by soldiers specifically?", "共营救遇险群众3.5万余人、转移群众8.77万人。", True),
         # Not a question for a figure: nothing to check.
         ("去年的工作成果靠什么巩固？", _CASES, False),
         # Counted to another month's end.
@@ -320,6 +326,8 @@ def test_leaves_unnamed(question, text, unnamed):
         ("村民投票选出的实事里，排第二的是哪件？", True),
         ("Which project ranked second in the villagers' vote?", True),
         ("Which one was the 2nd priority?", True),
+        ("第二批试点会放在哪些城市？", True),  # a batch in a sequence
+        ("Which cities are in the second batch?", True),
         ("村民投票排第一的实事是哪件？", False),
         ("Which project came first in the vote?", False),
         ("第三小学什么时候开工？", False),  # a name, not a place in a ranking
@@ -327,6 +335,10 @@ def test_leaves_unnamed(question, text, unnamed):
 )
 def test_missing_rank(question, missing):
     assert missing_rank(question, "村民投票选出了需要优先办理的5件实事，林道建设排第一。") is missing
+
+
+def test_the_first_batch_is_given_as_首批():
+    assert not missing_rank("中国五矿第一批研发项目有多少项？", "启动了首批数十项重点研发项目。")
 
 
 _RAIN = "近期，河南省郑州市等地持续遭遇强降雨。应急管理部迅速调派专业救援力量驰援郑州等地。"
