@@ -42,6 +42,8 @@ _ASKS: list[tuple[str, re.Pattern]] = [
             r"(预计|计划|打算|将会?|要到|有望|力争|争取|目标)[^，。？]{0,12}(什么时候|何时|哪一?年|几月)|(什么时候|何时)(能|将|会|才能)"
             # "什么时候之前发到位": a deadline, answered by "7月1日前".
             r"|(什么时候|何时|哪一?天|几月几[日号])(之|以)前"
+            # What comes next: answered only by a plan.
+            r"|下一步|接下来|下一批|下一阶段|\bnext (step|stage|phase|batch|round)\b|\bwill be (added|extended|expanded|rolled out)\b"
             r"|\bwhen (will|is\b.{0,40}\b(expected|due|scheduled|planned)|are\b.{0,40}\b(expected|due|scheduled|planned))\b"
             r"|\b(by )?when\b.{0,40}\b(aim|target|plan|intend|striv)(s|es|ed|ing|ning|ned)?\b"
             r"|\b(what|which) year will\b",
@@ -65,7 +67,7 @@ _ASKS: list[tuple[str, re.Pattern]] = [
         "clock",
         re.compile(
             r"几点|什么时间(开门|关门|上班|下班|营业)|营业时间|办公时间|opening hours|business hours|what time do"
-            r"|(周末|节假日|双休日?|星期[六日天])[^，。？]{0,4}(上班|开门|营业|办公|开放|办理)"
+            r"|(周末|节假日|双休日?|星期[六日天]|周[六日]|礼拜[六日天])[^，。？]{0,4}(上班|开门|营业|办公|开放|办理|开不开)"
             r"|\b(open|work|operate)\b.{0,20}\b(weekends?|holidays?|saturdays?|sundays?)\b",
             re.I,
         ),
@@ -75,7 +77,7 @@ _ASKS: list[tuple[str, re.Pattern]] = [
     (
         "percent",
         re.compile(
-            rf"百分之(?:几|多少)|百分比|比例|比重|占比|多少[%％]|{_CJK}率[^，。？]{{0,4}}(多少|几)|(几|多少)个百分点"
+            rf"百分之(?:几|多少)|百分比|比例|比重|占比|占(?:多少|几成)(?=[？?。，]|$)|多少[%％]|{_CJK}率[^，。？]{{0,4}}(多少|几)|(几|多少)个百分点"
             r"|what (percentage|percent|share|proportion)|\brates?\b|how many percent(age points)?",
             re.I,
         ),

@@ -66,7 +66,7 @@ TITLES = (
     # Any official, a deputy too: "the name of the official who led the reform".
     Subject(
         "负责人|负责同志|领导|官员|干部|副?(?:书记|市长|县长|局长|主任|部长|厅长|处长)",
-        r"officials?|leaders?|person in charge|spokes(?:man|woman|person)",
+        r"officials?|leaders?|person in charge|spokes(?:man|woman|person)|(?<=who )(?:leads|led|runs|ran|heads|headed|is in charge)",
     ),
 )
 
@@ -96,6 +96,8 @@ COUNTED = (
     Subject("协会|商会|社会组织|行业组织", r"associations|chambers(?: of commerce)?|(?:social |trade )?organi[sz]ations"),
     # A rate is of something: a reimbursement rate is not a share of workers.
     Subject("报销", r"reimburse\w*"),
+    Subject("干部|官员|公职人员", "officials|cadres"),
+    Subject("增收|收入|营收|利润", r"income|earnings|revenues?|profits?"),
     Subject(
         "留言|来信|信件|来电|意见|建议|诉求|投诉|举报|工单",
         "messages|letters|calls|complaints|suggestions|opinions|requests|petitions|tip-offs|reports",
@@ -107,8 +109,14 @@ COUNTED = (
 _PART = Subject(
     r"单独|单是|各自|其中(?![，。；！？、]|$)", r"alone|by itself|on (?:its|their) own|individually|separately|specifically"
 )
-# "共同体里，肉牛产业的共同体有多少个": a total set out, then a part of it counted.
-_PART_ASKED = re.compile(r"(?:里|中|当中|之中)[，,][^，。？]{1,12}的[^，。？]{0,4}(?:多少|几)")
+# "共同体里，肉牛产业的共同体有多少个", "实事里，教育类项目占多少项": a total
+# set out, then a part of it counted; "天津一个城市有多少人": one of several.
+_PART_ASKED = re.compile(
+    r"(?:里|中|当中|之中)[，,][^，。？]{1,12}(?:的|类|占)[^，。？]{0,4}(?:多少|几)|(?:单|一个)(?:城市|省份?|市|县|地方|地区)"
+)
+
+# A part given as its share of the whole: "已消除风险的占…", not "占地".
+_SHARE = re.compile(r"占(?!地)")
 
 # What may qualify the figure asked for: one part of a total ("in Chengdu
 # alone"), a superlative ("the largest single fine"), a period other than
@@ -188,7 +196,7 @@ _COUNTING = {"people", "quantity", "percent"}
 # "遇难人数是多少", "how many suspects were arrested". Farther off, a
 # subject is usually someone else: "how many people did rescuers save".
 _COUNTED_NEARBY = re.compile(
-    r"[^，。？！,.?!]{0,6}(?:多少|几|百分之)[^，。？！,.?!]{0,8}"
+    r"[^，。？！,.?!]{0,6}(?:一共|总共|共计|共)?有?(?:多少|几|百分之)[^，。？！,.?!]{0,8}"
     r"|\b(?:how many|what (?:number|percentage|percent|share|proportion|rate))\b(?: of)?(?:\W+\w+){0,4}"
     r"|(?:\w+\W+){0,3}(?:rates?|ratio|share|proportion)\b",
     re.I,
@@ -254,12 +262,15 @@ def missing_qualifier(question: str, text: str) -> bool:
     if asked_type(question) not in _FIGURE_KINDS:
         return False
     asked = [q for q in QUALIFIERS if q.pattern().search(question)]
-    if _PART_ASKED.search(question) and _PART not in asked:
+    # A share asked for is a part already: "已有91%的监测对象" gives it.
+    if _PART_ASKED.search(question) and _PART not in asked and asked_type(question) != "percent":
         asked.append(_PART)
     clauses = _clauses_with_numbers(text)
     # A part is split at commas only: "其中工艺流程、智能制造领域相关技术30余项".
     parts = _clauses_with_numbers(text, _CLAUSE_END)
-    if any(not any(q.pattern().search(c) for c in (parts if q is _PART else clauses)) for q in asked):
+    if any(not any(q.pattern().search(c) for c in clauses) for q in asked if q is not _PART):
+        return True
+    if _PART in asked and not any(_PART.pattern().search(c) or _SHARE.search(c) for c in parts):
         return True
     asked_months, given_months = _cutoff_months(question), _cutoff_months(text)
     if asked_months and given_months and not asked_months & given_months:

@@ -76,6 +76,11 @@ from retrieval.types import Hit, Passage
         ("12345热线接到了多少来电？", "quantity"),  # how many calls, not the number to call
         ("李先生今年多大年纪？", "age"),
         ("Can you recommend a good hotel in Suzhou?", "recommendation"),
+        ("纳入监测的对象里，已经消除风险的占多少？", "percent"),  # a share
+        ("富源县的第三小学占了多少地？", "quantity"),  # land, not a share
+        ("兰考县政务服务中心周六周日开不开门？", "clock"),
+        ("Which cities will be added next to the pilot?", "plan"),
+        ("下一步还要在哪些城市试点？", "plan"),
         ("成都有什么好吃的火锅店推荐吗？", "recommendation"),
         ("How old is the village's oldest resident?", "age"),
         # 哪几 asks "which ones", and a "when" clause is not a question about time.
@@ -233,6 +238,11 @@ def test_pinyin_names_are_found_through_the_bigrams_that_spell_them():
         # A rate is of something.
         ("What is the medical insurance reimbursement rate in Guannan?", "为全县70%的外出务工人员提供医保服务。", True),
         ("东营的报销比例提高到了多少？", "报销比例也提高到了90%。", False),
+        ("应急管理部派往郑州的救援人员一共有多少名？", "共营救遇险群众3.5万余人。", True),
+        ("专项监督中问责了多少名干部？", "共查处问题线索1200余条。", True),
+        ("那些共同体一年能给农牧民增收多少？", "132个共同体开展的活动中，3.2万名党员参与其中。", True),
+        ("Who leads China Minmetals' R&D projects?", "中国五矿启动了首批数十项重点研发项目。", True),
+        ("Who is in charge there?", "富源县委书记陈志说。", False),
     ],
 )
 def test_missing_subject(question, text, missing):
@@ -267,6 +277,10 @@ _CASES = "为巩固去年工作成果，三部门决定今年继续开展专项�
         ("赤峰的共同体里，肉牛产业的共同体有多少个？", "全市132个共同体开展的活动中，3.2万名党员参与其中。", True),
         ("中国五矿的研发项目里，智能制造方面的技术有多少项？", "启动了数十项重点研发项目，其中工艺流程、智能制造领域相关技术30余项。", False),
         ("这次救援中，一共营救了多少遇险群众？", "共营救遇险群众3.5万余人。", False),
+        ("实事里，教育类项目占多少项？", "全省梳理确定项目6.35万多项，已办结4.12万多项。", True),
+        ("天津一个城市有多少人领了电子驾照？", "天津、成都、苏州三地开始试点，已经有190多万名群众申领了电子驾驶证。", True),
+        ("监测对象里，已经消除风险的占多少？", "已有91%的监测对象消除返贫致贫风险。", False),
+        ("第三小学和幼儿园一共占了多少地？", "占地70余亩的第三小学和北片区幼儿园正式开工建设。", False),
         ("How many of the people rescued were saved by soldiers specifically?", "共营救遇险群众3.5万余人、转移群众8.77万人。", True),
         # Not a question for a figure: nothing to check.
         ("去年的工作成果靠什么巩固？", _CASES, False),
