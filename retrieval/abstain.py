@@ -26,10 +26,12 @@ from .subjects import holds_asked_fact
 
 SHIPPED_MODEL = Path(__file__).with_name("abstention.json")
 
-# Fused scores this close are a tie: swept on all labelled questions, the
-# second passage was the right one up to a gap of 0.009, and the first
-# unanswerable question it would have let through was at 0.023.
-TIE = 0.015
+# Fused scores this close are a tie. Swept again on all 1,508 labelled
+# questions once the decline rules had grown: from 0.02 to 0.05 no
+# unanswerable question got through, and from 0.03 "云南富源县的县委书记是谁"
+# (gap 0.025: 云南 is written only in the paragraph about the county's
+# choice) cites its secretary. The smallest of those is kept.
+TIE = 0.03
 
 FEATURES = ("dense", "dense_zh", "dense_z", "margin", "lexical", "coverage", "zh", "over_background")
 
