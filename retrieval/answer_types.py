@@ -85,7 +85,7 @@ _ASKS: list[tuple[str, re.Pattern]] = [
     (
         "money",
         re.compile(
-            r"多少钱|多少[万亿]?元|(资金|费用|金额|投资|投入|罚款|罚没|花费|花了|成本|价格|票价|经费|预算|收入|损失)[^，。？]{0,6}(多少|几)"
+            r"多少钱|多少[万亿]?元|(资金|费用|金额|投资|投入|罚款|罚没|花费|花了|成本|价格|票价|经费|预算|收入|损失|产值|销售额|营业额|交易额|成交额)[^，。？]{0,6}(多少|几)"
             r"|(多少|几)[^，。？]{0,4}(资金|费用|钱|经费|损失)|how many yuan|how much (money|funding)"
             r"|how much\b.*\b(cost|spend|spent|spending|invest|investment|fined?|funding|budget|paid|pay|worth|revenue|income)"
             r"|\b(what|which) (is|was|were|are) the (\w+ ){0,3}(budget|cost|price|investment|funding|fine|fee|spending|revenue)\b",
@@ -115,7 +115,8 @@ _ASKS: list[tuple[str, re.Pattern]] = [
         re.compile(
             # 哪几 asks "which ones", not "how many".
             r"多少|(?<!哪)几[个项条次家场人年月天万亿名所件种位户元倍批座]|多大|how (many|much)"
-            r"|what (number|amount)|by how much|\b(what|which) (was|is|were|are) the (total |overall )?(number|amount|sum) of\b",
+            r"|what (number|amount)|by how much|\b(what|which) (was|is|were|are) the (total |overall )?(number|amount|sum) of\b"
+            r"|\b(what|which) (is|was|were|are)\b[^?]{0,60}\b(output|production|turnover|sales|volume)\b",
             re.I,
         ),
     ),

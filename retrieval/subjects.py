@@ -97,6 +97,7 @@ COUNTED = (
     # A rate is of something: a reimbursement rate is not a share of workers.
     Subject("报销", r"reimburse\w*"),
     Subject("干部|官员|公职人员", "officials|cadres"),
+    Subject("移送|起诉|判刑|判处|追究刑事责任", r"referred|prosecuted|prosecutions?|convicted|sentenced"),
     Subject("增收|收入|营收|利润", r"income|earnings|revenues?|profits?"),
     Subject(
         "留言|来信|信件|来电|意见|建议|诉求|投诉|举报|工单",

@@ -76,6 +76,8 @@ from retrieval.types import Hit, Passage
         ("12345热线接到了多少来电？", "quantity"),  # how many calls, not the number to call
         ("李先生今年多大年纪？", "age"),
         ("Can you recommend a good hotel in Suzhou?", "recommendation"),
+        ("赤峰的肉牛产业一年产值有多少？", "money"),
+        ("What was the company's crude steel output last year?", "quantity"),
         ("纳入监测的对象里，已经消除风险的占多少？", "percent"),  # a share
         ("富源县的第三小学占了多少地？", "quantity"),  # land, not a share
         ("兰考县政务服务中心周六周日开不开门？", "clock"),
@@ -240,6 +242,8 @@ def test_pinyin_names_are_found_through_the_bigrams_that_spell_them():
         ("东营的报销比例提高到了多少？", "报销比例也提高到了90%。", False),
         ("应急管理部派往郑州的救援人员一共有多少名？", "共营救遇险群众3.5万余人。", True),
         ("专项监督中问责了多少名干部？", "共查处问题线索1200余条。", True),
+        ("有多少起案件被移送司法机关？", "共查处危险废物环境违法案件2769起。", True),
+        ("有多少起案件被移送司法机关？", "其中移送司法机关案件300余起。", False),
         ("那些共同体一年能给农牧民增收多少？", "132个共同体开展的活动中，3.2万名党员参与其中。", True),
         ("Who leads China Minmetals' R&D projects?", "中国五矿启动了首批数十项重点研发项目。", True),
         ("Who is in charge there?", "富源县委书记陈志说。", False),
