@@ -19,7 +19,7 @@ import numpy as np
 from config.settings import Settings
 from embeddings import Embedder, load_embedder
 
-from . import followup
+from . import followup, names
 from .abstain import SHIPPED_MODEL, AbstentionModel, settle_tie, should_abstain
 from .background import Background
 from .errors import InputError
@@ -51,6 +51,8 @@ class Engine:
         """Load the model and the index; `create` starts from an empty index
         when there is none yet (the HTTP API can then add documents)."""
         store = IndexStore(settings.index.dir, settings.index.keep_versions)
+        # Alongside the model load rather than on the first question.
+        threading.Thread(target=names.prepare, name="dictionaries", daemon=True).start()
         snapshot = None
         if not (create and not store.exists()):
             # Before the slow model load, so a missing or damaged index is reported at once.

@@ -41,6 +41,15 @@ _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 _CAPITALISED_RUN = re.compile(r"\b[A-Z][a-z]+\b(?:[ -][A-Z][a-z]+\b)*")
 
 
+def prepare() -> None:
+    """Build the dictionary tables (CC-CEDICT's words and translations, the
+    English word list) now: each takes a second or so, which the first
+    question would otherwise wait for."""
+    _cedict_words()
+    _english_words()
+    cedict.translations("")
+
+
 def names_in(text: str) -> tuple[tuple[str, ...], ...]:
     """Every name in a question, each as the spellings it may have in the
     documents: listed names first, then jieba's and pinyin ones."""
