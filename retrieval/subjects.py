@@ -119,12 +119,10 @@ _PART_ASKED = re.compile(
 # A part given as its share of the whole: "已消除风险的占…", not "占地".
 _SHARE = re.compile(r"占(?!地)")
 
-# What may qualify the figure asked for: one part of a total ("in Chengdu
-# alone"), a superlative ("the largest single fine"), a period other than
-# the story's own present. A question with one needs a figure given with it,
-# not the story's total for this year.
+# What else may qualify the figure asked for: a superlative ("the largest
+# single fine"), a period other than the story's own present. A question
+# with one needs a figure given with it, not the story's total for this year.
 QUALIFIERS = (
-    _PART,
     Subject(
         "最(?:大|高|多|少|低|小|长|短|重)|之最",
         "largest|biggest|highest|lowest|smallest|fewest|greatest|maximum|minimum",
@@ -263,20 +261,24 @@ def missing_qualifier(question: str, text: str) -> bool:
     if asked_type(question) not in _FIGURE_KINDS:
         return False
     asked = [q for q in QUALIFIERS if q.pattern().search(question)]
-    # A share asked for is a part already: "已有91%的监测对象" gives it.
-    if _PART_ASKED.search(question) and _PART not in asked and asked_type(question) != "percent":
-        asked.append(_PART)
     clauses = _clauses_with_numbers(text)
+    if any(not any(q.pattern().search(c) for c in clauses) for q in asked):
+        return True
     # A part is split at commas only: "其中工艺流程、智能制造领域相关技术30余项".
     parts = _clauses_with_numbers(text, _CLAUSE_END)
-    if any(not any(q.pattern().search(c) for c in clauses) for q in asked if q is not _PART):
-        return True
-    if _PART in asked and not any(_PART.pattern().search(c) or _SHARE.search(c) for c in parts):
+    if _asks_part(question) and not any(_PART.pattern().search(c) or _SHARE.search(c) for c in parts):
         return True
     asked_months, given_months = _cutoff_months(question), _cutoff_months(text)
     if asked_months and given_months and not asked_months & given_months:
         return True
     return any(not counts_in(unit, text) for unit in _MEASURED.findall(question))
+
+
+def _asks_part(question: str) -> bool:
+    # A share asked for is a part already: "已有91%的监测对象" gives it.
+    return bool(
+        _PART.pattern().search(question) or (_PART_ASKED.search(question) and asked_type(question) != "percent")
+    )
 
 
 def _clauses_with_numbers(text: str, separator: re.Pattern = _CLAUSE) -> list[str]:
