@@ -74,16 +74,17 @@ def _cue_scores(question: str, pieces: list[str]) -> np.ndarray:
     )
     kind = asked_type(question)
     typed = np.array([kind is not None and has_type(p, kind) for p in pieces], dtype=float)
-    return LEXICAL_WEIGHT * lexical + TYPE_BONUS * typed + TRANSLATED_WEIGHT * _translated_overlap(question, pieces)
+    scores = LEXICAL_WEIGHT * lexical + TYPE_BONUS * typed
+    if not is_chinese(question):
+        scores += TRANSLATED_WEIGHT * _translated_overlap(asked, pieces)
+    return scores
 
 
-def _translated_overlap(question: str, pieces: list[str]) -> np.ndarray:
-    """For a question not in Chinese: the share of its words that each piece
-    writes in Chinese, by CC-CEDICT. Dense similarity alone favours the
-    sentence that repeats the question's names."""
-    if is_chinese(question):
-        return np.zeros(len(pieces))
-    words = [w for w in re.findall(r"[a-z]{3,}", _without_names(question).lower()) if not is_stop_word(w)]
+def _translated_overlap(asked: str, pieces: list[str]) -> np.ndarray:
+    """For a question not in Chinese, without its names: the share of its
+    words that each piece writes in Chinese, by CC-CEDICT. Dense similarity
+    alone favours the sentence that repeats the question's names."""
+    words = [w for w in re.findall(r"[a-z]{3,}", asked.lower()) if not is_stop_word(w)]
     chinese = [c for c in map(cedict.translations, words) if c]
     if not chinese:
         return np.zeros(len(pieces))

@@ -108,8 +108,8 @@ def _is_name(word: str, flag: str) -> bool:
 def _cedict_words() -> tuple[frozenset[str], frozenset[str]]:
     """The words CC-CEDICT lists only as common words, and its proper nouns.
     It writes a proper noun's pinyin capitalised (Bei3 jing1) and a common
-    word's in lower case (ming2 bai5). Loading takes about 0.3 s, on the
-    first question that has a name."""
+    word's in lower case (ming2 bai5). Loading takes about 0.3 s; `prepare`
+    does it when the engine opens."""
     common, proper = set(), set()
     for entry in cedict.entries():
         (proper if entry.pinyin[:1].isupper() else common).add(entry.simplified)
