@@ -19,6 +19,10 @@ _NUMERAL = r"[0-9０-９一二三四五六七八九十百千万亿两几半]+(?:
 # Between a number and its unit: 3.2万名, 190多万名, 900余项.
 _MAGNITUDE = r"[万亿千百多余近约]*"
 _CJK = r"[\u4e00-\u9fff]"
+_MEASURE_WORDS = (
+    r"个|名|位|项|次|件|条|家|所|座|户|元|倍|批|种|类|场|起|年|月|天|日|号|岁|成|地|处|辆|台|套|头|吨|亩|米|里"
+    r"|人|只|支|片|份|张|本|篇|期|轮|届|级|层|栋|间|周|小时|分钟|秒|把|点|部|省|市|县|村|大"
+)
 _EN_PEOPLE = (
     r"(?:people|persons|residents|members|students|pupils|children|graduates|workers|employees|staff|volunteers"
     r"|officials|cadres|rescuers|teachers|doctors|patients|villagers|farmers|households|families|citizens|retirees)"
@@ -154,7 +158,11 @@ _HAS: dict[str, re.Pattern] = {
     "duration": re.compile(_DURATION, re.I),
     "length": re.compile(_unit("米|公里|千米|里", r"km|kilomet|met|miles?") + "|" + _DURATION, re.I),
     "area": re.compile(_unit("亩|平方米|平方公里|公顷", r"square|acres|hectares|mu\b") + "|㎡", re.I),
-    "quantity": re.compile(rf"{_NUMERAL}|\d"),
+    # A Chinese numeral counts as an ordinal, before a measure word or unit,
+    # or as a round number (百万石油员工): not in 老百姓, 十分, 四川 or 一条龙.
+    "quantity": re.compile(
+        rf"\d|第{_NUMERAL}|(?!一条龙){_NUMERAL}{_MAGNITUDE}(?:{_MEASURE_WORDS})|[一二三四五六七八九十两百千几]+[十百千万亿]"
+    ),
 }
 
 

@@ -83,6 +83,11 @@ def chinese_names(text: str) -> list[str]:
     return names
 
 
+def place_names(text: str) -> list[str]:
+    """The names of places jieba finds in Chinese text (天津, 杨浦区)."""
+    return _tagged_names(text, {"ns"})
+
+
 def person_names(text: str) -> list[str]:
     """The names of people jieba finds in Chinese text (陈志, 李先生)."""
     return _tagged_names(text, _PERSON_TAGS)
@@ -98,22 +103,28 @@ def _is_name(word: str, flag: str) -> bool:
     山坡 and 城市 as places. A two-character place or body must moreover be
     one CC-CEDICT knows (兰考, 郑州) or end like one (杨浦区): jieba tags
     the verb 惠及 as a place, and CC-CEDICT does not list it at all."""
-    common, proper = _cedict_words()
+    common, proper, _ = _cedict_words()
     if len(word) < 2 or word in common:
         return False
     return flag in _PERSON_TAGS or len(word) > 2 or word in proper or word[-1] in _PLACE_ENDINGS
 
 
+def is_also_a_word(name: str) -> bool:
+    """Whether CC-CEDICT lists a name as a common word too: 新建 is a county
+    and "newly built", 海口 a city and "estuary"."""
+    return name in _cedict_words()[2]
+
+
 @cache
-def _cedict_words() -> tuple[frozenset[str], frozenset[str]]:
-    """The words CC-CEDICT lists only as common words, and its proper nouns.
-    It writes a proper noun's pinyin capitalised (Bei3 jing1) and a common
-    word's in lower case (ming2 bai5). Loading takes about 0.3 s; `prepare`
-    does it when the engine opens."""
+def _cedict_words() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """The words CC-CEDICT lists only as common words, its proper nouns, and
+    the words it lists both ways. It writes a proper noun's pinyin
+    capitalised (Bei3 jing1) and a common word's in lower case (ming2 bai5).
+    Loading takes about 0.3 s; `prepare` does it when the engine opens."""
     common, proper = set(), set()
     for entry in cedict.entries():
         (proper if entry.pinyin[:1].isupper() else common).add(entry.simplified)
-    return frozenset(common - proper), frozenset(proper)
+    return frozenset(common - proper), frozenset(proper), frozenset(common & proper)
 
 
 def written_in(name: str, text: str) -> bool:

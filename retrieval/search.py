@@ -15,7 +15,7 @@ import numpy as np
 
 from .background import Background
 from .lexical import tokenize
-from .names import abbreviated_in, names_in, pinyin_spellings, written_in
+from .names import abbreviated_in, is_also_a_word, names_in, pinyin_spellings, written_in
 from .store import Snapshot
 from .types import Hit
 
@@ -88,10 +88,14 @@ def search(
         for rank, row in enumerate(ranked, start=1)
     ]
     # An abbreviation (中建) is only looked for in the passages found: a scan
-    # of every passage would cost as much as the search itself.
+    # of every passage would cost as much as the search itself. A name that
+    # is also a common word and that no passage writes was most likely
+    # meant as the word: "富源县新建的小学" speaks of new schools, not of 新建 county.
     unknown = sum(
         not any(
-            snapshot.mentions(name) or any(abbreviated_in(name, hit.passage.text) for hit in hits)
+            snapshot.mentions(name)
+            or is_also_a_word(name)
+            or any(abbreviated_in(name, hit.passage.text) for hit in hits)
             for name in spellings
         )
         for spellings in query.names

@@ -26,8 +26,9 @@ from dataclasses import dataclass
 from functools import cache
 
 from .answer_types import asked_type, counts_in, has_type
-from .names import chinese_names, names_in, person_names, written_in
-from .sentences import is_chinese
+from .lexical import tagged
+from .names import chinese_names, names_in, person_names, place_names, written_in
+from .sentences import is_chinese, split_sentences
 
 
 @dataclass(frozen=True)
@@ -138,6 +139,14 @@ QUALIFIERS = (
     ),
 )
 
+# The whole country or province, as against the places a figure is given for:
+# "电子驾驶证什么时候在全国推开" is not answered by "天津、成都、苏州三地开始试点".
+_WHOLE = Subject(
+    "全国|全省|全市|全县|全区|各地|各省|各市|所有(?:城市|地方|地区|省份)|全境",
+    r"nationwide|nationally|across the country|country-?wide|throughout the country|all over the country"
+    r"|(?:whole|entire|all) (?:of )?(?:the )?(?:[A-Z]\w+ )?(?:country|province|city)|province-?wide|city-?wide|all cities",
+)
+
 # Things whose name a question may ask for, which news stories often leave
 # unnamed: "一家公司负责人李先生", "一个小山村", "4个重点园区".
 NAMED = (
@@ -183,8 +192,9 @@ _MONTH_NUMBER = {
 # cases, 多少头 for head of livestock, 多少吨 for a weight, and a passage that
 # gives none in that word does not count them. Words that count anything
 # (个, 家, 名, 件, 次) are left out.
-_MEASURED = re.compile(r"(?:多少|几)(公斤|千克|立方米|千瓦时|[起项场户头辆台套架艘棵株吨篇份张座栋例宗笔])")
+_MEASURED = re.compile(r"(?:多少|几)(公斤|千克|立方米|千瓦时|[起项场户头辆台套架艘棵株吨篇份张座栋例宗笔支])")
 _FIGURE_KINDS = {"people", "quantity", "percent", "money", "duration", "area", "length"}
+_TIME_KINDS = {"date", "year", "plan"}
 # A title's holder may follow after 、 and another title, not after a comma.
 _CLAUSE_END = re.compile(r"[，。；！？,;!?]")
 # A question about a deputy; "the director (not the deputy)" is not one.
@@ -195,8 +205,8 @@ _COUNTING = {"people", "quantity", "percent"}
 # "遇难人数是多少", "how many suspects were arrested". Farther off, a
 # subject is usually someone else: "how many people did rescuers save".
 _COUNTED_NEARBY = re.compile(
-    r"[^，。？！,.?!]{0,6}(?:一共|总共|共计|共)?有?(?:多少|几|百分之)[^，。？！,.?!]{0,8}"
-    r"|\b(?:how many|what (?:number|percentage|percent|share|proportion|rate))\b(?: of)?(?:\W+\w+){0,4}"
+    r"(?P<before>[^，。？！,.?!]{0,6}(?:一共|总共|共计|共)?有?)(?:多少|几|百分之)(?P<after>[^，。？！,.?!]{0,8})"
+    r"|\b(?:how many|what (?:number|percentage|percent|share|proportion|rate))\b(?: of\b)?(?:\W+\w+){0,4}"
     r"|(?:\w+\W+){0,3}(?:rates?|ratio|share|proportion)\b",
     re.I,
 )
@@ -220,7 +230,7 @@ def _asked(question: str) -> tuple[list[Subject], bool]:
     if _WHO.search(question):
         candidates, phrase = TITLES, question
     elif asked_type(question) in _COUNTING:
-        candidates, phrase = COUNTED, " | ".join(m.group() for m in _COUNTED_NEARBY.finditer(question))
+        candidates, phrase = COUNTED, " | ".join(map(_counted_phrase, _COUNTED_NEARBY.finditer(question)))
     else:
         return [], False
     spans = {s: [m.span() for m in s.pattern(deputy=True).finditer(phrase)] for s in candidates}
@@ -230,6 +240,21 @@ def _asked(question: str) -> tuple[list[Subject], bool]:
         return any(o != span and o[0] <= span[0] and span[1] <= o[1] for o in every)
 
     return [s for s, found in spans.items() if any(not inside_another(span) for span in found)], candidates is COUNTED
+
+
+def _counted_phrase(match: re.Match) -> str:
+    """The words around a counting word that say what is counted. A noun
+    after "多少" names it, and the people before are then only its
+    context: "给毕业生提供了多少条岗位信息" counts job postings, not graduates."""
+    after = match["after"] or ""
+    if match["before"] and not any(s.pattern(deputy=True).search(after) for s in COUNTED) and _names_a_thing(after):
+        return after
+    return match.group()
+
+
+def _names_a_thing(words: str) -> bool:
+    # One-character nouns (人, 条, 村) are counters or too general to say what is counted.
+    return any(len(word) > 1 and flag in ("n", "nz", "vn") for word, flag in tagged(words))
 
 
 def missing_subject(question: str, text: str) -> bool:
@@ -272,6 +297,17 @@ def missing_qualifier(question: str, text: str) -> bool:
     if asked_months and given_months and not asked_months & given_months:
         return True
     return any(not counts_in(unit, text) for unit in _MEASURED.findall(question))
+
+
+def missing_scope(question: str, text: str) -> bool:
+    """True when the question asks for a figure or date for the whole
+    country or province and every sentence of `text` that gives one gives
+    it for named places only: a pilot in three cities, one city's count."""
+    kind = asked_type(question)
+    if kind not in _FIGURE_KINDS | _TIME_KINDS or not _WHOLE.pattern().search(question):
+        return False
+    given = [s for s in split_sentences(text) if has_type(s, kind)]
+    return bool(given) and not any(_WHOLE.pattern().search(s) or not place_names(s) for s in given)
 
 
 def _asks_part(question: str) -> bool:
@@ -353,6 +389,26 @@ def missing_rank(question: str, text: str) -> bool:
     return bool(asked) and not asked & _ranks(_RANK_GIVEN, text)
 
 
+# "Which city had the most applicants": a comparison, which a story that
+# gives one total for three cities does not make.
+_MOST_ASKED = re.compile(
+    r"最(?:大|高|多|少|低|小)|\b(?:largest|biggest|highest|lowest|smallest|fewest|greatest)\b"
+    r"|\b(?:had|has|have|got|received|saw|with) the (?:most|fewest|least)\b",
+    re.I,
+)
+_MOST_GIVEN = re.compile(
+    r"最|之首|居首|第一|排名|领先|位居|\b(?:most|least|largest|biggest|highest|lowest|smallest|fewest|greatest|top|first|leading)\b",
+    re.I,
+)
+
+
+def missing_comparison(question: str, text: str) -> bool:
+    """True when a question that is not for a figure asks which thing is
+    the largest or has the most and `text` compares nothing (figures are
+    checked by missing_qualifier)."""
+    return asked_type(question) not in _FIGURE_KINDS and bool(_MOST_ASKED.search(question)) and not _MOST_GIVEN.search(text)
+
+
 def _ranks(pattern: re.Pattern, text: str) -> set[int]:
     words = (next(g for g in match.groups() if g).lower() for match in pattern.finditer(text))
     # "2nd" and "2" are both the second place.
@@ -411,15 +467,17 @@ def _listed(name: str, clause: str) -> bool:
 def holds_asked_fact(question: str, text: str) -> bool:
     """Whether `text` could answer the question: it holds the kind of fact
     asked for (see answer_types), names the title or kind counted, gives
-    the figure for the period, part or superlative asked about, names the
-    thing or person asked after, gives the place in a ranking asked for and
-    lists others where others are asked for."""
+    the figure for the period, part, superlative or whole asked about, names the
+    thing or person asked after, gives the place in a ranking or the
+    comparison asked for and lists others where others are asked for."""
     return (
         has_type(text, asked_type(question))
         and not missing_subject(question, text)
         and not missing_qualifier(question, text)
+        and not missing_scope(question, text)
         and not leaves_unnamed(question, text)
         and not missing_rank(question, text)
+        and not missing_comparison(question, text)
         and not leaves_out_others(question, text)
         and not withholds_name(question, text)
     )

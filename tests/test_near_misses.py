@@ -10,6 +10,7 @@ from retrieval.answer_types import asked_type, has_type
 from retrieval.names import (
     abbreviated_in,
     chinese_names,
+    is_also_a_word,
     names_in,
     pinyin_mentioned,
     pinyin_names,
@@ -22,8 +23,10 @@ from retrieval.subjects import (
     asks_for_name,
     leaves_out_others,
     leaves_unnamed,
+    missing_comparison,
     missing_qualifier,
     missing_rank,
+    missing_scope,
     missing_subject,
     withholds_name,
 )
@@ -110,6 +113,12 @@ def test_asked_type(question, kind):
         ("今年6月正式开工建设。", "year", True),
         ("林道建设排第一。", "quantity", True),
         ("没有任何数字。", "quantity", False),
+        # A Chinese numeral counts before a measure word, not inside a word.
+        ("居民可以一条龙办理不动产登记证，做到一站式服务。", "quantity", False),
+        ("这是老百姓手中的一把尺子，十分重要。", "quantity", True),
+        ("老百姓都说十分方便。", "quantity", False),
+        ("开通了“党组信箱”，直通百万石油员工。", "quantity", True),
+        ("天津、成都、苏州三地开始试点。", "quantity", True),
         ("任何文字", None, True),
         ("力争2030年前实现碳达峰。", "plan", True),
         ("各地增加的养老金于7月1日前基本发放到位。", "plan", True),
@@ -172,6 +181,13 @@ def test_common_words_jieba_tags_as_names_are_not_names():
     # jieba tags the verb 惠及 as a place; a two-character place must be one CC-CEDICT knows.
     assert chinese_names("东营市“三下沉”改革惠及了多少参保人？") == []
     assert chinese_names("兰考和杨浦区在哪里？") == ["兰考", "杨浦区"]
+
+
+def test_a_name_that_is_also_a_word_is_not_unknown_when_no_passage_writes_it(engine):
+    # 新建 is a county in Jiangxi and "newly built"; 海口 is only checked as a name.
+    assert is_also_a_word("新建") and not is_also_a_word("兰考")
+    assert engine.search_result("富源县新建的小学和幼儿园一共占地多大？").unknown_names == 0
+    assert engine.search_result("洛阳市新建的小学一共占地多大？").unknown_names == 1
 
 
 def test_a_name_is_written_in_a_text_as_itself_spelt_out_or_in_pinyin():
@@ -247,6 +263,13 @@ def test_pinyin_names_are_found_through_the_bigrams_that_spell_them():
         ("那些共同体一年能给农牧民增收多少？", "132个共同体开展的活动中，3.2万名党员参与其中。", True),
         ("Who leads China Minmetals' R&D projects?", "中国五矿启动了首批数十项重点研发项目。", True),
         ("Who is in charge there?", "富源县委书记陈志说。", False),
+        # "officials" is not "of ficials".
+        ("How many officials were disciplined?", "今年上半年，4个重点园区新设企业7000余户。", True),
+        # A noun after the counting words says what is counted; the graduates are whom it serves.
+        ("给毕业生提供了多少条岗位信息？", "“24365校园招聘服务”已提供岗位信息2066万条。", False),
+        ("村民投票选出了几件实事？", "村民投票选出了需要优先办理的5件实事。", False),
+        ("有多少名毕业生找到了工作？", "“24365校园招聘服务”已提供岗位信息2066万条。", True),
+        ("遇难的群众有多少人？", "共营救遇险群众3.5万余人。", True),
     ],
 )
 def test_missing_subject(question, text, missing):
@@ -298,10 +321,34 @@ _CASES = "为巩固去年工作成果，三部门决定今年继续开展专项�
         ("赤峰市的肉牛存栏有多少头？", "完善设施蔬菜、肉牛、经济林等产业发展共同体，3.2万名党员参与其中。", True),
         ("赤峰市的肉牛存栏有多少头？", "全市肉牛存栏120万头。", False),
         ("一年能处理多少吨危险废物？", _CASES, True),
+        ("应急管理部调派了多少支救援队伍？", "迅速调派专业救援力量驰援郑州等地，共营救遇险群众3.5万余人。", True),
     ],
 )
 def test_missing_qualifier(question, text, missing):
     assert missing_qualifier(question, text) is missing
+
+
+_PENSIONS = "6月初，两部门完成各地实施方案批复，各地增加的养老金于7月1日前基本发放到位。"
+_PILOT = "今年6月1日起，天津、成都、苏州三地开始试点驾驶证电子化。"
+
+
+@pytest.mark.parametrize(
+    "question, text, missing",
+    [
+        ("电子驾驶证什么时候在全国所有城市推开？", _PILOT, True),
+        ("When did electronic licences become available nationwide?", _PILOT, True),
+        ("电子驾驶证什么时候开始试点？", _PILOT, False),
+        ("全省有多少个红色驿站？", "在湖北省襄阳市，609个红色驿站设在居民小区。", True),
+        ("襄阳有多少个红色驿站？", "在湖北省襄阳市，609个红色驿站设在居民小区。", False),
+        ("How many red stations are there in the whole of Hubei province?", "在湖北省襄阳市，609个红色驿站设在居民小区。", True),
+        # Given for the whole (各地, 全省), or for no place in particular.
+        ("By when had the pensions been paid out across the country?", _PENSIONS, False),
+        ("福建全省梳理了多少项实事？", "福建省坚持问题导向办实事。截至7月底，全省梳理确定项目6.35万多项。", False),
+        ("全国查处了多少起危险废物案件？", _CASES, False),
+    ],
+)
+def test_missing_scope(question, text, missing):
+    assert missing_scope(question, text) is missing
 
 
 _LI = "江苏省苏州工业园区一家公司负责人李先生家住上海市杨浦区，就可以快速办理公司事宜。"
@@ -355,12 +402,25 @@ def test_missing_rank(question, missing):
     assert missing_rank(question, "村民投票选出了需要优先办理的5件实事，林道建设排第一。") is missing
 
 
+@pytest.mark.parametrize(
+    "question, text, missing",
+    [
+        ("Among Tianjin, Chengdu and Suzhou, which city had the most applicants?", _PILOT, True),
+        ("三个试点城市里哪个城市申领的人最多？", _PILOT, True),
+        ("村民投票选出的实事里，哪件排在最前面？", "村民投票选出了需要优先办理的5件实事，林道建设排第一。", False),
+        ("电子驾驶证最早在哪几个城市试点？", _PILOT, False),  # the earliest is a time, not a comparison
+        ("哪个项目的投入最大？", "在所有项目中，林道建设投入最大。", False),
+    ],
+)
+def test_missing_comparison(question, text, missing):
+    assert missing_comparison(question, text) is missing
+
+
 def test_the_first_batch_is_given_as_首批():
     assert not missing_rank("中国五矿第一批研发项目有多少项？", "启动了首批数十项重点研发项目。")
 
 
 _RAIN = "近期，河南省郑州市等地持续遭遇强降雨。应急管理部迅速调派专业救援力量驰援郑州等地。"
-_PILOT = "今年6月1日起，天津、成都、苏州三地开始试点驾驶证电子化。"
 
 
 @pytest.mark.parametrize(
