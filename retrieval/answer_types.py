@@ -174,6 +174,22 @@ def asked_type(question: str) -> str | None:
     return None
 
 
+# Where a question asks a second thing: "几点上班，咨询电话是多少？",
+# "When did it start, and how many have signed up?". A comma before a
+# question word starts a part; the words before it ("截至4月底，") ask nothing.
+_PARTS = re.compile(
+    r"[？?]\s*(?=\S)|[，,;；]\s*(?:and\s+|还有|以及|并且|另外)?"
+    r"(?=[^，,]*(?:多少|几|什么|何时|哪|谁|\bhow\b|\bwhen\b|\bwhat\b|\bwhere\b|\bwhich\b|\bwho\b))",
+    re.I,
+)
+
+
+def asked_types(question: str) -> list[str | None]:
+    """The kind of fact each part of a question asks for."""
+    kinds = [kind for part in _PARTS.split(question) if (kind := asked_type(part))]
+    return kinds or [asked_type(question)]
+
+
 def counts_in(unit: str, text: str) -> bool:
     """Whether `text` counts something in a Chinese measure word (2769起)."""
     return re.search(_unit(re.escape(unit)), text) is not None

@@ -25,7 +25,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cache
 
-from .answer_types import asked_type, counts_in, has_type
+from .answer_types import asked_type, asked_types, counts_in, has_type
 from .lexical import tagged
 from .names import chinese_names, names_in, person_names, place_names, written_in
 from .sentences import is_chinese, split_sentences
@@ -471,7 +471,7 @@ def holds_asked_fact(question: str, text: str) -> bool:
     thing or person asked after, gives the place in a ranking or the
     comparison asked for and lists others where others are asked for."""
     return (
-        has_type(text, asked_type(question))
+        all(has_type(text, kind) for kind in asked_types(question))
         and not missing_subject(question, text)
         and not missing_qualifier(question, text)
         and not missing_scope(question, text)

@@ -6,7 +6,7 @@ out; and the tie between two passages that only one of them settles."""
 import pytest
 
 from retrieval.abstain import settle_tie
-from retrieval.answer_types import asked_type, has_type
+from retrieval.answer_types import asked_type, asked_types, has_type
 from retrieval.names import (
     abbreviated_in,
     chinese_names,
@@ -95,6 +95,21 @@ from retrieval.types import Hit, Passage
 )
 def test_asked_type(question, kind):
     assert asked_type(question) == kind
+
+
+@pytest.mark.parametrize(
+    "question, kinds",
+    [
+        ("兰考县政务服务中心几点上班，咨询电话是多少？", ["clock", "contact"]),
+        ("When did the programme start, and how many residents have signed up?", ["date", "people"]),
+        ("富源县第三小学预计哪年建成？能招多少学生？", ["plan", "people"]),
+        # Words before the question ask nothing of their own.
+        ("截至4月底，全国纳入防返贫监测的易返贫致贫户有多少户？", ["quantity"]),
+        ("In Xiangyang, where can residents go?", [None]),
+    ],
+)
+def test_asked_types(question, kinds):
+    assert asked_types(question) == kinds
 
 
 @pytest.mark.parametrize(
