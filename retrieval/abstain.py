@@ -14,11 +14,13 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import asdict, dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
+from .answer_types import asks_why, gives_reason
 from .names import names_in
 from .search import SearchResult, writes_a_name
 from .sentences import is_chinese
@@ -134,14 +136,20 @@ def should_abstain(model: AbstentionModel, question: str, result: SearchResult) 
 def settle_tie(question: str, result: SearchResult) -> SearchResult:
     """Put the second passage first when it ties with the first and only it
     holds the fact asked for: "富源县委书记叫什么名字" scores the paragraph
-    about the county's choice and the one quoting its secretary alike."""
+    about the county's choice and the one quoting its secretary alike.
+
+    A why-question asks for a reason. Its words restate what was done, which
+    the paragraph telling of it shares and the one giving the reason may
+    not, so for it the tie is judged on the cosine alone: "富源县为什么宁可少收
+    财政收入也要建学校" is answered by the secretary's "不能只算眼前账"."""
     hits = result.hits
-    if (
-        len(hits) < 2
-        or hits[0].fused - hits[1].fused > TIE
-        or holds_asked_fact(question, hits[0].passage.text)
-        or not holds_asked_fact(question, hits[1].passage.text)
-    ):
+    if len(hits) < 2:
+        return result
+    if asks_why(question):
+        gap, holds = hits[0].dense - hits[1].dense, gives_reason
+    else:
+        gap, holds = hits[0].fused - hits[1].fused, partial(holds_asked_fact, question)
+    if gap > TIE or holds(hits[0].passage.text) or not holds(hits[1].passage.text):
         return result
     swapped = [replace(hits[1], rank=1), replace(hits[0], rank=2), *hits[2:]]
     return replace(result, hits=swapped, top_misses_names=not writes_a_name(names_in(question), swapped[0].passage.text))

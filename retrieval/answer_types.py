@@ -190,6 +190,24 @@ def asked_types(question: str) -> list[str | None]:
     return kinds or [asked_type(question)]
 
 
+_WHY = re.compile(r"为什么|为啥|为何|什么原因|怎么考虑|\bwhy\b|\bwhat (?:was|is|were|are) the reasons?\b|\bfor what reason\b", re.I)
+# Words that give a reason. An implicit one ("县城周围都是山") is missed,
+# which is why this only settles ties and never declines a question.
+_REASON = re.compile(
+    r"因为|由于|为了|为[^，。；]{1,20}[，,]|如果|否则|之所以|原因|目的|旨在|才能|只有|得益于|面对|鉴于"
+    r"|\b(?:because|so that|in order to|due to|thanks to|since)\b",
+    re.I,
+)
+
+
+def asks_why(question: str) -> bool:
+    return bool(_WHY.search(question))
+
+
+def gives_reason(text: str) -> bool:
+    return bool(_REASON.search(text))
+
+
 def counts_in(unit: str, text: str) -> bool:
     """Whether `text` counts something in a Chinese measure word (2769起)."""
     return re.search(_unit(re.escape(unit)), text) is not None

@@ -18,7 +18,7 @@ import re
 import numpy as np
 
 from . import cedict
-from .answer_types import asked_type, has_type
+from .answer_types import asked_type, asks_why, gives_reason, has_type
 from .lexical import characters, is_stop_word, tagged, tokenize
 from .names import chinese_names, names_in
 from .sentences import is_chinese, split_clauses, split_sentences
@@ -49,11 +49,13 @@ def extract_answer(question: str, query_vector: np.ndarray, passage_text: str, s
     sentences = split_sentences(passage_text) or [passage_text]
     scores = sentence_vectors @ query_vector + _cue_scores(question, sentences)
     # A question for a number is answered by a sentence with one, "who is the
-    # mayor" by one that names the mayor and "which ministries" by one that
-    # names some, when the passage has such a sentence.
+    # mayor" by one that names the mayor, "which ministries" by one that
+    # names some and "why" by one that gives a reason, when the passage has such a sentence.
     holding = np.array([holds_asked_fact(question, s) for s in sentences])
     if asks_for_name(question):
         holding &= _gives_other_names(question, sentences)
+    if asks_why(question):
+        holding &= np.array([gives_reason(s) for s in sentences], dtype=bool)
     if holding.any():
         scores = np.where(holding, scores, -np.inf)
     best = sentences[int(np.argmax(scores))]

@@ -570,3 +570,36 @@ def test_a_tie_goes_to_the_passage_that_holds_the_fact_asked_for(scored, first):
     assert result.hits[0].passage.text == first
     assert [h.rank for h in result.hits] == [1, 2]
     assert not result.top_misses_names
+
+
+_REASON = "“不能只算眼前账。如果公共服务水平跟不上，群众就不满意。”富源县委书记陈志说。"
+
+
+def _scored(*scores: tuple[str, float, float]) -> SearchResult:
+    hits = [
+        Hit(Passage(f"p{rank}", "doc.txt", rank, None, text, 0, len(text)), dense, 0.0, fused, rank, rank)
+        for rank, (text, dense, fused) in enumerate(scores, start=1)
+    ]
+    return SearchResult(hits, 1.0, 3.0)
+
+
+@pytest.mark.parametrize(
+    "question, scores, first",
+    [
+        # The words of a why-question restate the choice: only the cosine is a tie, and only the quote gives a reason.
+        ("富源县为什么宁可少收财政收入也要建学校？", ((_CHOICE, 0.930, 0.997), (_REASON, 0.907, 0.924)), _REASON),
+        ("Why did Fuyuan build schools instead?", ((_CHOICE, 0.790, 0.790), (_REASON, 0.775, 0.775)), _REASON),
+        # Not a tie on the cosine either.
+        ("富源县为什么宁可少收财政收入也要建学校？", ((_CHOICE, 0.930, 0.997), (_REASON, 0.880, 0.900)), _CHOICE),
+        # Not a why-question: the fused scores decide.
+        ("富源县在房地产开发和公共基础设施建设之间选择了什么？", ((_CHOICE, 0.930, 0.997), (_REASON, 0.907, 0.924)), _CHOICE),
+    ],
+)
+def test_a_why_question_ties_on_the_cosine_and_goes_to_the_passage_that_gives_a_reason(question, scores, first):
+    assert settle_tie(question, _scored(*scores)).hits[0].passage.text == first
+
+
+def test_a_why_question_is_answered_by_a_sentence_that_gives_a_reason(engine):
+    answer = engine.answer("富源县为什么宁可少收财政收入也要把地用来建学校？")
+    assert "长远账" in answer.citations[0].text
+    assert "如果公共服务水平跟不上" in answer.answer
