@@ -406,7 +406,9 @@ def missing_comparison(question: str, text: str) -> bool:
     """True when a question that is not for a figure asks which thing is
     the largest or has the most and `text` compares nothing (figures are
     checked by missing_qualifier)."""
-    return asked_type(question) not in _FIGURE_KINDS and bool(_MOST_ASKED.search(question)) and not _MOST_GIVEN.search(text)
+    if asked_type(question) in _FIGURE_KINDS or not _MOST_ASKED.search(question):
+        return False
+    return not _MOST_GIVEN.search(text)
 
 
 def _ranks(pattern: re.Pattern, text: str) -> set[int]:

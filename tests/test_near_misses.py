@@ -199,7 +199,7 @@ def test_common_words_jieba_tags_as_names_are_not_names():
 
 
 def test_a_name_that_is_also_a_word_is_not_unknown_when_no_passage_writes_it(engine):
-    # 新建 is a county in Jiangxi and "newly built"; 海口 is only checked as a name.
+    # 新建 is a county in Jiangxi and "newly built"; 兰考 is only a county.
     assert is_also_a_word("新建") and not is_also_a_word("兰考")
     assert engine.search_result("富源县新建的小学和幼儿园一共占地多大？").unknown_names == 0
     assert engine.search_result("洛阳市新建的小学一共占地多大？").unknown_names == 1
