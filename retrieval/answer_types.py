@@ -14,6 +14,7 @@ Kinds go from specific to general; the first that matches a question wins.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _NUMERAL = r"[0-9０-９一二三四五六七八九十百千万亿两几半]+(?:\.\d+)?"
 # Between a number and its unit: 3.2万名, 190多万名, 900余项.
@@ -166,6 +167,9 @@ _HAS: dict[str, re.Pattern] = {
 }
 
 
+# Cached, like subjects._asked: every sentence of a passage is checked
+# against the same question.
+@lru_cache(maxsize=256)
 def asked_type(question: str) -> str | None:
     question = question.replace("啥", "什么")  # colloquial: 啥时候, 干啥
     for kind, pattern in _ASKS:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from .answer_types import asked_type, asked_types, counts_in, has_type
 from .lexical import tagged
@@ -215,7 +215,7 @@ _COUNTED_NEARBY = re.compile(
 def asked_subjects(question: str) -> list[Subject]:
     """The titles a "who" question asks after, or the kinds of people and
     things a counting question counts."""
-    return _asked(question)[0]
+    return list(_asked(question)[0])
 
 
 def asks_for_name(question: str) -> bool:
@@ -223,23 +223,26 @@ def asks_for_name(question: str) -> bool:
     return bool(_WHO.search(question) or _WHICH_NAMED.search(question))
 
 
-def _asked(question: str) -> tuple[list[Subject], bool]:
+@lru_cache(maxsize=256)
+def _asked(question: str) -> tuple[tuple[Subject, ...], bool]:
     """The subjects asked about, and whether they are counted. A subject
     only named inside another's words ("workers" in "rescue workers") is not
-    asked about on its own."""
+    asked about on its own. Cached: the short answer checks every sentence
+    of a passage against the same question, and reading it takes jieba."""
     if _WHO.search(question):
         candidates, phrase = TITLES, question
     elif asked_type(question) in _COUNTING:
         candidates, phrase = COUNTED, " | ".join(map(_counted_phrase, _COUNTED_NEARBY.finditer(question)))
     else:
-        return [], False
+        return (), False
     spans = {s: [m.span() for m in s.pattern(deputy=True).finditer(phrase)] for s in candidates}
     every = [span for found in spans.values() for span in found]
 
     def inside_another(span: tuple[int, int]) -> bool:
         return any(o != span and o[0] <= span[0] and span[1] <= o[1] for o in every)
 
-    return [s for s, found in spans.items() if any(not inside_another(span) for span in found)], candidates is COUNTED
+    asked = tuple(s for s, found in spans.items() if any(not inside_another(span) for span in found))
+    return asked, candidates is COUNTED
 
 
 def _counted_phrase(match: re.Match) -> str:
