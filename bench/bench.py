@@ -10,7 +10,7 @@ Sections
   1. latency   Engine.answer() on the sample corpus, warm: p50/p95 of the
                total and of its embed/search/answer parts (Answer.timings_ms),
                over a fixed list of Chinese and English questions read from
-               tests/eval/train.jsonl and /work/shared/eval/dev_qa.jsonl.
+               tests/eval/sample_news_zh/train.jsonl and /work/shared/eval/dev_qa.jsonl.
   2. indexing  passages/s of a fresh index (embedding included) of the sample
                corpus and of a synthetic ~1,000-passage corpus recombined from
                the sample's sentences.
@@ -46,7 +46,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 SAMPLE = ROOT / "examples" / "party_history_news_zh.txt"
-QUESTION_FILES = [ROOT / "tests" / "eval" / "train.jsonl", Path("/work/shared/eval/dev_qa.jsonl")]
+QUESTION_FILES = [ROOT / "tests" / "eval" / "sample_news_zh" / "train.jsonl", Path("/work/shared/eval/dev_qa.jsonl")]
 FALLBACK_QUESTIONS = [
     "全国公安在深化“放管服”改革中出台了几条便民措施？",
     "福建确定了多少个“我为群众办实事”项目？",

@@ -140,45 +140,68 @@ def cmd_repl(args, settings: Settings) -> int:
 
 def cmd_eval(args, settings: Settings) -> int:
     from retrieval import evaluate
+    from retrieval.labelled import load_set
 
-    engine = _open(settings)
-    items = [item for path in args.files for item in evaluate.load_items(Path(path))]
-    outcomes = evaluate.run(engine, items, use_history=not args.ignore_history)
-    report = evaluate.summarize(outcomes)
-    if args.show_misses:
-        report["misses"] = evaluate.misses(outcomes)
+    if args.answer_model:
+        settings = settings.replace("answer", model=args.answer_model)
+    report = {}
+    for path in args.sets:
+        labelled = load_set(Path(path), withhold=args.withhold, seed=args.seed)
+        with _progress_bar() as progress:
+            engine = evaluate.engine_for(labelled, settings, progress=progress)
+        outcomes = evaluate.run(engine, labelled.items, use_history=not args.ignore_history)
+        figures = evaluate.summarize(outcomes)
+        if args.show_misses:
+            figures["misses"] = evaluate.misses(outcomes)
+        report[labelled.name] = figures
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=1))
         return 0
-    for group, figures in report.items():
-        if group == "misses":
-            continue
-        print(f"{group}:")
-        for key, value in figures.items():
-            print(f"  {key:<22} {value}")
-    for miss in report.get("misses", []):
-        print("miss:", json.dumps(miss, ensure_ascii=False))
+    for name, figures in report.items():
+        print(f"== {name}")
+        for group, values in figures.items():
+            if group == "misses":
+                continue
+            print(f"{group}:")
+            for key, value in values.items():
+                print(f"  {key:<22} {value}")
+        for miss in figures.get("misses", []):
+            print("miss:", json.dumps(miss, ensure_ascii=False))
     return 0
 
 
 def cmd_calibrate(args, settings: Settings) -> int:
-    from retrieval import evaluate
-    from retrieval.abstain import SHIPPED_MODEL
+    from retrieval import calibrate, evaluate
+    from retrieval.decide import SHIPPED_MODEL
+    from retrieval.labelled import load_set
 
-    engine = _open(settings)
-    files = [evaluate.load_items(Path(path)) for path in args.files]
-    model, check = evaluate.calibrate(engine, files)
+    if not args.out and not args.replace_shipped:
+        raise InputError("name where to write the fitted model with --out FILE (or --replace-shipped to overwrite the one citebot ships)")
     out = Path(args.out) if args.out else SHIPPED_MODEL
-    model.save(out)
-    print(f"abstention model fitted on {sum(map(len, files))} labelled questions, written to {out}")
-    if check:
-        print(
-            f"each file decided by a model fitted on the others: abstained on "
-            f"{check.abstained}/{check.unanswerable} unanswerable questions "
-            f"({check.abstained / max(check.unanswerable, 1):.1%}) and on "
-            f"{check.falsely_abstained}/{check.answerable} answerable ones "
-            f"({check.falsely_abstained / max(check.answerable, 1):.1%})"
-        )
+    sets, model_id = {}, None
+    for path in args.sets:
+        labelled = load_set(Path(path), withhold=args.withhold, seed=args.seed)
+        if labelled.name in sets:
+            raise InputError(f"two labelled sets are named {labelled.name!r}; rename one")
+        with _progress_bar() as progress:
+            engine = evaluate.engine_for(labelled, settings, decider=calibrate.UNFITTED, progress=progress)
+        model_id = engine.embedder.model_id
+        sets[labelled.name] = calibrate.collect(engine, labelled)
+        print(f"{labelled.name}: {len(sets[labelled.name])} questions", file=sys.stderr)
+    options = {"max_false_abstention": args.max_false_abstention}
+    if len(sets) > 1:
+        print("leave one corpus out (each set decided by a model fitted on the others):")
+        for name, (model, figures) in calibrate.leave_one_out(sets, model_id, **options).items():
+            declined = ", ".join(f"{kind} {d}/{n} ({d / n:.1%})" for kind, (d, n) in sorted(figures.abstention.items()))
+            print(
+                f"  {name:<22} answerable {figures.answerable}: false abstention {figures.false_abstention:.1%}, "
+                f"answer-hit {figures.answer_hit:.1%}; not found: {declined or '-'}"
+            )
+            if args.loco_dir:
+                Path(args.loco_dir).mkdir(parents=True, exist_ok=True)
+                model.save(Path(args.loco_dir) / f"without-{name}.json")
+    calibrate.fit(sets, model_id, **options).save(out)
+    print(f"answer model fitted on {sum(map(len, sets.values()))} questions of {len(sets)} sets, written to {out}")
     return 0
 
 
@@ -221,8 +244,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="citebot", description="Answer questions about your documents, with cited passages.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def command(name: str, run: Callable, help: str) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, parents=[common], help=help, description=help)
+    def command(name: str, run: Callable, help: str, parents: tuple = ()) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, parents=[common, *parents], help=help, description=help)
         p.set_defaults(run=run)
         return p
 
@@ -242,15 +265,32 @@ def _parser() -> argparse.ArgumentParser:
 
     command("repl", cmd_repl, "ask questions interactively")
 
-    p = command("eval", cmd_eval, "measure retrieval, answers and abstention on labelled questions (JSONL)")
-    p.add_argument("files", nargs="+", metavar="FILE")
+    labelled = argparse.ArgumentParser(add_help=False)
+    labelled.add_argument(
+        "sets", nargs="+", metavar="SET",
+        help="labelled questions: a JSONL file (about the configured index), a folder with docs/ and *.jsonl, "
+        "or a SQuAD-format JSON file (SQuAD, CMRC 2018, DRCD)",
+    )
+    labelled.add_argument(
+        "--withhold", type=float, default=0.0, metavar="F",
+        help="SQuAD-format sets: leave this share of articles out of the index; their questions must get 'not found'",
+    )
+    labelled.add_argument("--seed", type=int, default=0, help="which articles --withhold leaves out")
+
+    p = command("eval", cmd_eval, "measure retrieval, answers and 'not found' on labelled questions", parents=[labelled])
     p.add_argument("--json", action="store_true")
     p.add_argument("--show-misses", action="store_true", help="list the questions that went wrong")
     p.add_argument("--ignore-history", action="store_true", help="ask every question without its history")
+    p.add_argument("--answer-model", metavar="FILE", help="an answer model written by `citebot calibrate`")
 
-    p = command("calibrate", cmd_calibrate, "fit the abstention model on labelled questions (JSONL)")
-    p.add_argument("files", nargs="+", metavar="FILE")
-    p.add_argument("--out", help="where to write the model (default: the one citebot ships)")
+    p = command("calibrate", cmd_calibrate, "fit the answer model on labelled sets of several corpora", parents=[labelled])
+    p.add_argument("--out", metavar="FILE", help="where to write the fitted model")
+    p.add_argument("--replace-shipped", action="store_true", help="overwrite the model citebot ships")
+    p.add_argument("--loco-dir", metavar="DIR", help="also write each leave-one-corpus-out model here")
+    p.add_argument(
+        "--max-false-abstention", type=float, default=0.03, metavar="F",
+        help="the share of answerable questions the decision may decline on the sets it is fitted on",
+    )
 
     command("doctor", cmd_doctor, "check an index for damage and report what it holds")
 

@@ -53,13 +53,13 @@ class IngestSettings:
 class SearchSettings:
     top_k: int
     candidates: int
-    abstention_model: str
 
 
 @dataclass(frozen=True)
 class AnswerSettings:
     max_question_chars: int
     quote_chars: int
+    model: str
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,16 @@ class Embedder(Protocol):
         """(len(texts), dim) float32, rows L2-normalised; texts get the model's passage prompt."""
         ...
 
+    def embed_passage_pieces(
+        self, texts: Sequence[str], pieces: Sequence[Sequence[tuple[int, int]]]
+    ) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
+        """One forward pass per text: its passage vector (as `embed_passages`)
+        and, for each of its pieces (character spans of the text), the mean
+        of the pieces' token embeddings (not normalised) with their token
+        counts, so that pieces can be pooled into longer ones. A piece
+        without tokens (cut off by the window) gets the passage's mean and 0."""
+        ...
+
     def count_tokens(self, text: str) -> int:
         """Tokens the model would see for ``text`` as a passage, prompt and special tokens included."""
         ...

@@ -122,6 +122,47 @@ class SentenceTransformerEmbedder:
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         return self._embed(texts, self.passage_prompt)
 
+    def embed_passage_pieces(
+        self, texts: Sequence[str], pieces: Sequence[Sequence[tuple[int, int]]]
+    ) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
+        if len(texts) == 0:
+            return np.empty((0, self.dim), dtype=np.float32), [], []
+        # Mean pooling over every token, as the model's own Pooling module
+        # does, so the passage vector is the one `embed_passages` gives.
+        tokens = self._model.encode(
+            list(texts),
+            prompt=self.passage_prompt,
+            batch_size=self._batch_size,
+            show_progress_bar=self._show_progress,
+            output_value="token_embeddings",
+            convert_to_numpy=False,
+        )
+        offsets = self._model.tokenizer(
+            [self.passage_prompt + t for t in texts],
+            return_offsets_mapping=True,
+            truncation=True,
+            max_length=self.max_tokens,
+            verbose=False,
+        )["offset_mapping"]
+        passages, means, counts = [], [], []
+        shift = len(self.passage_prompt)
+        for embedded, spans, text_offsets in zip(tokens, pieces, offsets):
+            embedded = embedded.float().cpu().numpy()
+            mean = embedded.mean(axis=0)
+            passages.append(mean / np.linalg.norm(mean))
+            # A token belongs to the piece its first character is in; the
+            # prompt's and the special tokens belong to none.
+            starts = np.array([a - shift if b > a and a >= shift else -1 for a, b in text_offsets[: len(embedded)]])
+            piece_means, piece_counts = [], []
+            for start, end in spans:
+                inside = (starts >= start) & (starts < end)
+                count = int(inside.sum())
+                piece_means.append(embedded[inside].mean(axis=0) if count else mean)
+                piece_counts.append(count)
+            means.append(np.array(piece_means, dtype=np.float32).reshape(len(spans), self.dim))
+            counts.append(np.array(piece_counts, dtype=np.int32))
+        return np.ascontiguousarray(passages, dtype=np.float32), means, counts
+
     def count_tokens(self, text: str) -> int:
         """May exceed ``max_tokens``: that is how callers detect text that would be truncated."""
         encoded = self._model.tokenizer(self.passage_prompt + text, add_special_tokens=True, verbose=False)

@@ -19,15 +19,17 @@ import numpy as np
 from config.settings import Settings
 from embeddings import Embedder, load_embedder
 
-from . import followup, names
-from .abstain import SHIPPED_MODEL, AbstentionModel, settle_tie, should_abstain
+from . import followup
 from .background import Background
+from .decide import SHIPPED_MODEL, AnswerModel, Decider
 from .errors import InputError
-from .extract import extract_answer
+from .extract import short_answer
 from .ingest import Document, decode_text
 from .indexer import IndexReport, Progress, update_index
 from .lexical import BM25
-from .search import Query, SearchResult, make_query, search
+from .search import SearchResult, make_query, search
+from .sentences import is_chinese
+from .signals import Signals, measure
 from .store import IndexStore, Manifest, Snapshot, build_faiss_index, now
 from .types import Answer, Citation, DocumentInfo, Hit, IndexInfo, Turn
 
@@ -35,24 +37,35 @@ _DOCUMENT_NAME = re.compile(r"^[^/\\\x00-\x1f]{1,200}$")
 
 
 class Engine:
-    def __init__(self, settings: Settings, embedder: Embedder, store: IndexStore, snapshot: Snapshot):
+    def __init__(
+        self,
+        settings: Settings,
+        embedder: Embedder,
+        store: IndexStore,
+        snapshot: Snapshot,
+        decider: Decider | None = None,
+    ):
         self.settings = settings
         self.embedder = embedder
         self.store = store
         self._snapshot = snapshot
         self._reload_lock = threading.Lock()
         self._write_lock = threading.Lock()
-        path = settings.search.abstention_model or SHIPPED_MODEL
-        self.abstention = AbstentionModel.load(path)
+        self.decider = decider  # None only in an engine that writes and never answers (for_writing)
         self.background = Background(embedder, settings.model.cache_dir)
 
     @classmethod
-    def open(cls, settings: Settings, *, embedder: Embedder | None = None, create: bool = False) -> "Engine":
+    def open(
+        cls,
+        settings: Settings,
+        *,
+        embedder: Embedder | None = None,
+        decider: Decider | None = None,
+        create: bool = False,
+    ) -> "Engine":
         """Load the model and the index; `create` starts from an empty index
         when there is none yet (the HTTP API can then add documents)."""
         store = IndexStore(settings.index.dir, settings.index.keep_versions)
-        # Alongside the model load rather than on the first question.
-        threading.Thread(target=names.prepare, name="dictionaries", daemon=True).start()
         snapshot = None
         if not (create and not store.exists()):
             # Before the slow model load, so a missing or damaged index is reported at once.
@@ -62,26 +75,27 @@ class Engine:
             snapshot = _empty_snapshot(embedder, settings.index.kind)
         else:
             store.check_model(snapshot.manifest, embedder.model_id)
-        return cls(settings, embedder, store, snapshot)
+        decider = decider or AnswerModel.load(settings.answer.model or SHIPPED_MODEL, embedder.model_id)
+        return cls(settings, embedder, store, snapshot, decider)
 
     # ------------------------------------------------------------ questions
 
     def answer(self, question: str, history: Sequence[Turn] = (), top_k: int | None = None) -> Answer:
+        """search -> decide -> extract, each once."""
         started = time.perf_counter()
         question = self.check_question(question)
         snapshot = self.snapshot()
-        timings: dict[str, float] = {"embed": 0.0, "search": 0.0}
-        query, result, resolved = self._retrieve(snapshot, question, history, top_k, timings)
-
-        if self._abstains(question, result):
+        timings: dict[str, float] = {}
+        result, resolved = self._search(snapshot, question, history, top_k, timings)
+        t0 = time.perf_counter()
+        signals = self._measure(snapshot, result)
+        answerable = self.decider.answerable(signals)
+        timings["decide"] = _ms(t0)
+        if not answerable:
             timings["total"] = _ms(started)
             return Answer(question, None, True, [], timings, resolved)
-
         t0 = time.perf_counter()
-        top = result.hits[0]
-        short = extract_answer(
-            resolved or question, query.vector, top.passage.text, snapshot.sentence_vectors_of(top.row)
-        )
+        short = short_answer(result.query.text, signals.sentences.texts, self.decider.rank_sentences(signals))
         timings["answer"] = _ms(t0)
         timings["total"] = _ms(started)
         return Answer(question, short, False, _citations(result.hits), timings, resolved)
@@ -91,62 +105,43 @@ class Engine:
         vector = self.embedder.embed_queries([query])[0]
         return search(self.snapshot(), make_query(vector, query), k, max(k, self.settings.search.candidates)).hits
 
-    def search_result(self, question: str, history: Sequence[Turn] = (), k: int | None = None) -> SearchResult:
-        """The ranking `answer` decides on, with all scores (for eval and calibration)."""
+    def inspect(self, question: str, history: Sequence[Turn] = (), k: int | None = None) -> tuple[SearchResult, Signals]:
+        """The ranking and the signals `answer` decides on (for eval and calibration)."""
         question = self.check_question(question)
-        return self._retrieve(self.snapshot(), question, history, k, {"embed": 0.0, "search": 0.0})[1]
+        snapshot = self.snapshot()
+        result, _ = self._search(snapshot, question, history, k, {})
+        return result, self._measure(snapshot, result)
 
     def check_question(self, question: str) -> str:
         return check_question(question, self.settings.answer.max_question_chars)
 
-    def _abstains(self, question: str, result: SearchResult) -> bool:
-        return should_abstain(self.abstention, question, result)
+    def _measure(self, snapshot: Snapshot, result: SearchResult) -> Signals:
+        if not result.hits:
+            return measure(snapshot, result, 0.0, None)
+        vector = result.query.vector
+        null = self.background.null(snapshot, is_chinese(result.query.text), is_chinese(result.hits[0].passage.text))
+        return measure(snapshot, result, self.background.similarity(vector), null)
 
-    def _retrieve(
+    def _search(
         self, snapshot: Snapshot, question: str, history: Sequence[Turn], k: int | None, timings: dict[str, float]
-    ) -> tuple[Query, SearchResult, str | None]:
-        """Search for a question, as a follow-up of the previous one when it
-        reads like one, or when it cannot be answered alone but can with the
-        previous question's context. Returns the query, the ranking and the
-        resolved question (None when the question was searched alone)."""
-        k = k or self.settings.search.top_k
-        candidates = self.settings.search.candidates
+    ) -> tuple[SearchResult, str | None]:
+        """The ranking for a question, searched as a follow-up of the previous
+        question when it reads like one (see followup.py); the resolved
+        question is None when it was searched alone."""
+        t0 = time.perf_counter()
         previous = followup.previous_question(history)
-
-        def embedded(text: str) -> Query:
-            text = strip_document_pointers(text)
-            t0 = time.perf_counter()
-            query = make_query(self.embedder.embed_queries([text])[0], text)
-            timings["embed"] += _ms(t0)
-            return query
-
-        def searched(query: Query, asked: str) -> SearchResult:
-            t0 = time.perf_counter()
-            result = settle_tie(asked, search(snapshot, query, k, candidates, self.background))
-            timings["search"] += _ms(t0)
-            return result
-
-        own = embedded(question)
-        if previous is None:
-            return own, searched(own, question), None
-        cue = followup.is_follow_up(question, history)
-        if not cue:
-            # Read alone first, so a self-contained question is never bent by
-            # the previous one; only if that finds nothing is it tried as a
-            # follow-up.
-            alone = searched(own, question)
-            if not self._abstains(question, alone):
-                return own, alone, None
-        earlier = embedded(previous)
-        leaning = _follow_up_query(own, earlier)
-        leaning_result = searched(leaning, question)
-        # The previous question only lends context if it could be answered
-        # itself: two unanswerable questions blended must not make an answer.
-        if (cue or not self._abstains(question, leaning_result)) and not self._abstains(
-            previous, searched(earlier, previous)
-        ):
-            return leaning, leaning_result, f"{previous} {question}"
-        return own, (searched(own, question) if cue else alone), None
+        leans = previous is not None and followup.is_follow_up(question, history)
+        texts = [question, previous] if leans else [question]
+        vectors = self.embedder.embed_queries(texts)
+        query = make_query(vectors[0], question)
+        if leans:
+            query = followup.blend(query, make_query(vectors[1], previous))
+        timings["embed"] = _ms(t0)
+        t0 = time.perf_counter()
+        k = k or self.settings.search.top_k
+        result = search(snapshot, query, k, max(k, self.settings.search.candidates))
+        timings["search"] = _ms(t0)
+        return result, (f"{previous} {question}" if leans else None)
 
     @classmethod
     def for_writing(cls, settings: Settings) -> "Engine":
@@ -219,34 +214,6 @@ def check_question(question: str, max_chars: int) -> str:
     return question
 
 
-def _follow_up_query(own: Query, earlier: Query) -> Query:
-    """The follow-up's vector blended with the previous question's, and its
-    words plus the previous question's at a lower weight."""
-    blended = own.vector + followup.PREVIOUS_WEIGHT * earlier.vector
-    weights = {t: followup.PREVIOUS_TERM_WEIGHT for t in earlier.terms if t not in own.terms}
-    return Query(
-        (blended / np.linalg.norm(blended)).astype(np.float32),
-        own.terms + list(weights),
-        weights,
-        names=own.names,
-    )
-
-
-# Words that point at the documents rather than at a topic: "文章认为…",
-# "according to the report". Searched with, they only pull towards passages
-# that talk about writing and reporting.
-_POINTING_AT_DOCUMENTS = re.compile(
-    r"(?:根据|按照|据)?(?:这篇|本篇|该)?(?:文章|文中|报道|新闻|本文|原文)(?:中|里)?(?:认为|提到|指出|说|讲|介绍|写道)?的?"
-    r"|\b(?:according to|as (?:mentioned|stated|described|reported) in|mentioned in|in|does|did) (?:the|this) (?:article|report|text|story)(?: (?:say|mention|state))?\b",
-    re.I,
-)
-
-
-def strip_document_pointers(question: str) -> str:
-    """The question without the words that point at the documents."""
-    return _POINTING_AT_DOCUMENTS.sub(" ", question).strip() or question
-
-
 def _citations(hits: list[Hit]) -> list[Citation]:
     return [
         Citation(h.rank, h.passage.document, h.passage.paragraph, h.passage.section, h.passage.text, round(h.fused, 4))
@@ -257,7 +224,7 @@ def _citations(hits: list[Hit]) -> list[Citation]:
 def _empty_snapshot(embedder: Embedder, kind: str) -> Snapshot:
     manifest = Manifest(1, 0, embedder.model_id, embedder.dim, kind, now(), 0)
     vectors = build_faiss_index(np.zeros((0, embedder.dim), dtype=np.float32), kind)
-    return Snapshot(manifest, [], vectors, np.zeros((0, embedder.dim), dtype=np.float16), BM25([]))
+    return Snapshot(manifest, [], vectors, np.zeros((0, embedder.dim), dtype=np.float16), np.zeros(0, np.int32), BM25([]))
 
 
 def _ms(since: float) -> float:

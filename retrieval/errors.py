@@ -28,3 +28,7 @@ class IndexLockedError(CitebotError):
 
 class UnknownDocumentError(CitebotError):
     pass
+
+
+class AnswerModelError(CitebotError):
+    """The fitted answer model (decision and sentence choice) cannot be read."""

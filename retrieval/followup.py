@@ -1,12 +1,16 @@
 """Resolving follow-up questions ("那福建呢？", "And how much were they fined?").
 
-A follow-up leans on the previous question for its topic. It is searched with
-its own vector blended with the previous question's, and with both questions'
-terms (the previous ones down-weighted), so the new detail it asks about
-still decides the ranking. Questions that look elliptical (a pronoun, very
-short, or no noun of their own) are treated this way; any other question is
-first searched alone, and only retried as a follow-up when alone it finds
-nothing (see Engine._retrieve).
+A follow-up leans on the previous question for its topic. It is searched
+with its own vector blended with the previous question's, and with both
+questions' terms (the previous ones down-weighted), so the new detail it
+asks about still decides the ranking.
+
+Only a question that reads as elliptical is a follow-up: one that refers
+back by a pronoun or a leading "and / what about / 那", that ends in 呢, or
+that has no noun of its own. These are whole words (jieba's, or Latin
+words), never substrings: 其他 and 应该 hold 其 and 该 but refer to nothing.
+A question with a subject of its own is always searched alone, so an
+unrelated question after an on-topic one can still get "not found".
 """
 
 from __future__ import annotations
@@ -14,7 +18,10 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
+import numpy as np
+
 from .lexical import tagged
+from .search import Query
 from .sentences import is_chinese
 from .types import Turn
 
@@ -24,11 +31,10 @@ from .types import Turn
 PREVIOUS_WEIGHT = 1.0
 PREVIOUS_TERM_WEIGHT = 0.5
 
-_ZH_CUES = re.compile(r"^(那|那么|那个|这|还有|另外|其|它|他们|她们|该)|呢[？?]?$|[它其该]")
-_EN_CUES = re.compile(
-    r"^(and|what about|how about|also|then|so|but)\b|\b(it|its|they|them|their|those|these|that one|there)\b",
-    re.IGNORECASE,
-)
+_ZH_POINTERS = {"它", "它们", "其", "该", "这", "那", "这个", "那个", "这些", "那些", "他们", "她们", "此"}
+_ZH_OPENERS = ("那", "那么", "还有", "另外", "此外")
+_EN_POINTERS = {"it", "its", "they", "them", "their", "those", "these", "he", "she", "his", "her", "him"}
+_EN_OPENERS = re.compile(r"^(?:and|what about|how about|also|then)\b", re.IGNORECASE)
 
 
 def is_follow_up(question: str, history: Sequence[Turn]) -> bool:
@@ -36,15 +42,29 @@ def is_follow_up(question: str, history: Sequence[Turn]) -> bool:
         return False
     text = question.strip()
     if is_chinese(text):
-        return bool(_ZH_CUES.search(text)) or len(re.sub(r"\W", "", text)) <= 6 or not _has_noun(text)
-    return bool(_EN_CUES.search(text)) or len(text.split()) <= 3
-
-
-def _has_noun(text: str) -> bool:
-    """Whether a Chinese question names a thing of its own: "目前已经落实了几项？"
-    has no noun, so what it counts must come from the previous question."""
-    return any(flag.startswith("n") or flag in {"vn", "eng"} for _, flag in tagged(text))
+        words = [(w, flag) for w, flag in tagged(text) if w.strip()]
+        return (
+            any(w in _ZH_POINTERS for w, _ in words)
+            or (bool(words) and words[0][0] in _ZH_OPENERS)
+            or text.rstrip("？?。 ").endswith("呢")
+            or not any(flag.startswith("n") or flag in {"vn", "eng"} for _, flag in words)
+        )
+    words = re.findall(r"[a-z']+", text.lower())
+    return bool(_EN_OPENERS.search(text)) or any(w in _EN_POINTERS for w in words)
 
 
 def previous_question(history: Sequence[Turn]) -> str | None:
     return history[-1].question if history else None
+
+
+def blend(own: Query, earlier: Query) -> Query:
+    """The follow-up's vector blended with the previous question's, and its
+    words plus the previous question's at a lower weight."""
+    blended = own.vector + PREVIOUS_WEIGHT * earlier.vector
+    weights = {t: PREVIOUS_TERM_WEIGHT for t in earlier.terms if t not in own.terms}
+    return Query(
+        f"{earlier.text} {own.text}",
+        (blended / np.linalg.norm(blended)).astype(np.float32),
+        own.terms + list(weights),
+        weights,
+    )

@@ -22,7 +22,7 @@ from embeddings import Embedder
 from .errors import UnknownDocumentError
 from .ingest import Document, split_passages
 from .lexical import tokenize
-from .sentences import split_sentences
+from .sentences import sentence_pieces
 from .store import IndexStore, Snapshot, StoredPassage, crash_point, now, text_sha
 
 Progress = Callable[[int, int], None]  # (embedded so far, total to embed)
@@ -91,7 +91,7 @@ def update_index(
             return report
 
         passages = [p for name in sorted(entries) for p in entries[name].passages]
-        vectors, sentence_vectors, report.embedded, report.embed_seconds = _vectors_for(
+        vectors, pieces, piece_tokens, report.embedded, report.embed_seconds = _vectors_for(
             passages, previous if reusable else None, embedder, progress
         )
         manifest = store.commit(
@@ -99,7 +99,8 @@ def update_index(
             kind=settings.index.kind,
             passages=passages,
             vectors=vectors,
-            sentence_vectors=sentence_vectors,
+            pieces=pieces,
+            piece_tokens=piece_tokens,
             documents={
                 name: {"sha256": e.sha256, "passages": len(e.passages), "indexed_at": e.indexed_at}
                 for name, e in sorted(entries.items())
@@ -138,7 +139,7 @@ def _passages_of(document: Document, embedder: Embedder, settings: Settings) -> 
         overlap_sentences=settings.ingest.split_overlap_sentences,
     )
     return [
-        StoredPassage(p, tokenize(p.text), text_sha(p.text), len(split_sentences(p.text) or [p.text]))
+        StoredPassage(p, tokenize(p.text), text_sha(p.text), sum(map(len, sentence_pieces(p.text))))
         for p in passages
     ]
 
@@ -146,7 +147,8 @@ def _passages_of(document: Document, embedder: Embedder, settings: Settings) -> 
 @dataclass
 class _Vectors:
     passage: np.ndarray
-    sentences: np.ndarray  # one row per sentence of the passage
+    pieces: np.ndarray  # one row per clause of the passage (see sentence_pieces)
+    tokens: np.ndarray
 
 
 def _vectors_for(
@@ -154,35 +156,35 @@ def _vectors_for(
     previous: Snapshot | None,
     embedder: Embedder,
     progress: Progress | None,
-) -> tuple[np.ndarray, np.ndarray, int, float]:
-    """Passage and sentence vectors for every passage, reused where the same
-    text was embedded before. Returns them with the count of texts embedded
-    and the seconds spent embedding."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, float]:
+    """Passage vectors and clause pieces for every passage, reused where the
+    same text was embedded before; one forward pass per new text gives both.
+    Returns them with the count of texts embedded and the seconds spent."""
     known: dict[str, _Vectors] = {}
     if previous is not None:
         for row, sp in enumerate(previous.passages):
             if sp.text_sha not in known:
-                known[sp.text_sha] = _Vectors(previous.vector_of(row), previous.sentence_vectors_of(row))
+                known[sp.text_sha] = _Vectors(previous.vector_of(row), *previous.pieces_of(row))
     to_embed = {sp.text_sha: sp.passage.text for sp in passages if sp.text_sha not in known}
     started = time.perf_counter()
     shas, texts = list(to_embed), list(to_embed.values())
-    batch = 32
+    # Batches larger than the model's own let it sort by length, so short
+    # passages are not padded to the longest; progress is reported per batch.
+    batch = 256
     for first in range(0, len(texts), batch):
         chunk = texts[first : first + batch]
-        sentences = [split_sentences(text) or [text] for text in chunk]
-        passage_vectors = embedder.embed_passages(chunk)
-        sentence_vectors = embedder.embed_passages([s for group in sentences for s in group])
-        offset = 0
-        for sha, vector, group in zip(shas[first : first + batch], passage_vectors, sentences):
-            known[sha] = _Vectors(vector, sentence_vectors[offset : offset + len(group)])
-            offset += len(group)
+        spans = [[span for sentence in sentence_pieces(text) for span in sentence] for text in chunk]
+        vectors, means, counts = embedder.embed_passage_pieces(chunk, spans)
+        for sha, vector, mean, count in zip(shas[first : first + batch], vectors, means, counts):
+            known[sha] = _Vectors(vector, mean, count)
         crash_point("embedding")
         if progress:
             progress(min(first + batch, len(texts)), len(texts))
     seconds = time.perf_counter() - started if texts else 0.0
     if not passages:
         empty = np.zeros((0, embedder.dim), dtype=np.float32)
-        return empty, empty, 0, 0.0
+        return empty, empty, np.zeros(0, dtype=np.int32), 0, 0.0
     vectors = np.stack([known[sp.text_sha].passage for sp in passages]).astype(np.float32)
-    sentence_vectors = np.concatenate([known[sp.text_sha].sentences for sp in passages]).astype(np.float32)
-    return vectors, sentence_vectors, len(texts), seconds
+    pieces = np.concatenate([known[sp.text_sha].pieces for sp in passages]).astype(np.float32)
+    tokens = np.concatenate([known[sp.text_sha].tokens for sp in passages]).astype(np.int32)
+    return vectors, pieces, tokens, len(texts), seconds

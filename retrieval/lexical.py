@@ -57,6 +57,16 @@ def tokenize(text: str) -> list[str]:
     return terms
 
 
+def content_words(text: str) -> list[str]:
+    """The words that say what a text is about: jieba's words and Latin
+    words or numbers, lower-cased, without function words and bigrams."""
+    words = [m.group().lower() for m in _LATIN_OR_NUMBER.finditer(text)]
+    jieba = _segmenter()
+    for run in _CJK_RUN.findall(text):
+        words.extend(jieba.lcut(run))
+    return [w for w in dict.fromkeys(words) if w not in _STOP and not (len(w) == 1 and w.isascii())]
+
+
 def is_stop_word(word: str) -> bool:
     return word in _STOP
 
@@ -98,7 +108,11 @@ class BM25:
         """A term the index has never seen gets the highest possible idf: for
         scaling, a question's unknown words are its most specific ones."""
         known = self._idf.get(term)
-        return known if known is not None else math.log(1 + (self.size + 0.5) / 0.5)
+        return known if known is not None else self.max_idf
+
+    @property
+    def max_idf(self) -> float:
+        return math.log(1 + (self.size + 0.5) / 0.5)
 
     def knows(self, term: str) -> bool:
         return term in self._idf

@@ -13,25 +13,38 @@ _CLAUSE_END = re.compile(r"[，,、：:]")
 
 def split_sentences(text: str) -> list[str]:
     """Split text into sentences, keeping their punctuation; never loses text."""
-    return _split_after(text, _SENTENCE_END)
+    return [text[a:b] for a, b in _spans_after(text, _SENTENCE_END)]
 
 
 def split_clauses(sentence: str) -> list[str]:
     """Split a sentence at commas and colons, keeping the separators."""
-    return _split_after(sentence, _CLAUSE_END)
+    return [sentence[a:b] for a, b in _spans_after(sentence, _CLAUSE_END)]
 
 
-def _split_after(text: str, separator: re.Pattern) -> list[str]:
-    pieces, start = [], 0
-    for match in separator.finditer(text):
-        piece = text[start : match.end()].strip()
-        if piece:
-            pieces.append(piece)
-        start = match.end()
-    tail = text[start:].strip()
-    if tail:
-        pieces.append(tail)
-    return pieces
+def clause_spans(text: str) -> list[list[tuple[int, int]]]:
+    """For each sentence of `split_sentences(text)`, the character spans of
+    its clauses in `text`: the pieces whose vectors the index stores."""
+    spans = []
+    for start, end in _spans_after(text, _SENTENCE_END):
+        spans.append([(start + a, start + b) for a, b in _spans_after(text[start:end], _CLAUSE_END)])
+    return spans
+
+
+def sentence_pieces(text: str) -> list[list[tuple[int, int]]]:
+    """`clause_spans`, or the whole text as one piece when it has no words."""
+    return clause_spans(text) or [[(0, len(text))]]
+
+
+def _spans_after(text: str, separator: re.Pattern) -> list[tuple[int, int]]:
+    """Spans of the pieces ending at each separator, stripped of whitespace."""
+    spans, start = [], 0
+    for end in [*(m.end() for m in separator.finditer(text)), len(text)]:
+        piece = text[start:end]
+        if piece.strip():
+            left = start + len(piece) - len(piece.lstrip())
+            spans.append((left, left + len(piece.strip())))
+        start = end
+    return spans
 
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")

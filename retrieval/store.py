@@ -6,8 +6,9 @@
       v000007/         one complete, immutable version
         manifest.json  model, dimension, documents, checksums of the files below
         vectors.faiss  the FAISS index; row i is passages.jsonl line i
-        sentences.npy  float16 vectors of every passage's sentences, in order,
-                       so picking the short answer needs no embedding at query time
+        pieces.npy     float16 mean token embeddings of every passage's clauses
+        piece_tokens.npy  their token counts, so clauses pool into sentences:
+                       picking the short answer needs no embedding at query time
         passages.jsonl one passage per line, with its lexical terms
 
 A writer builds a new version in a temporary folder, fsyncs it, renames it
@@ -35,18 +36,21 @@ import faiss
 import numpy as np
 
 from .errors import IndexCorruptError, IndexLockedError, IndexNotFoundError, ModelMismatchError
-from .lexical import BM25, tokenize
-from .names import pinyin_mentioned
+from .lexical import BM25
+from .sentences import sentence_pieces
 from .types import DocumentInfo, IndexInfo, Passage
 
-FORMAT_VERSION = 1
+# 2: clause pieces from the passage's own forward pass instead of separately
+# embedded sentences.
+FORMAT_VERSION = 2
 _CURRENT = "CURRENT"
 _LOCK = ".lock"
 _MANIFEST = "manifest.json"
 _VECTORS = "vectors.faiss"
 _PASSAGES = "passages.jsonl"
-_SENTENCES = "sentences.npy"
-_DATA_FILES = (_VECTORS, _PASSAGES, _SENTENCES)
+_PIECES = "pieces.npy"
+_PIECE_TOKENS = "piece_tokens.npy"
+_DATA_FILES = (_VECTORS, _PASSAGES, _PIECES, _PIECE_TOKENS)
 
 
 @dataclass
@@ -67,7 +71,7 @@ class StoredPassage:
     passage: Passage
     terms: list[str]
     text_sha: str  # identical texts share one embedding
-    sentences: int  # rows of this passage in sentences.npy
+    pieces: int  # rows of this passage in pieces.npy: its clauses, sentence by sentence
 
 
 @dataclass
@@ -77,7 +81,8 @@ class Snapshot:
     manifest: Manifest
     passages: list[StoredPassage]
     vectors: faiss.Index
-    sentence_vectors: np.ndarray  # float16, rows of all passages' sentences
+    pieces: np.ndarray  # float16 clause means, rows of all passages' clauses
+    piece_tokens: np.ndarray  # int32, their token counts
     bm25: BM25
 
     @property
@@ -85,23 +90,25 @@ class Snapshot:
         return self.manifest.version
 
     def __post_init__(self) -> None:
-        counts = [sp.sentences for sp in self.passages]
-        self._sentence_starts = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-
-    def mentions(self, name: str) -> bool:
-        """Whether some passage names `name`: a Chinese name, a Latin word,
-        or the pinyin spelling of a Chinese name (see retrieval.names)."""
-        if name.isascii():
-            words = tokenize(name)
-            return bool(words) and all(map(self.bm25.knows, words)) or pinyin_mentioned(name, self.bm25.knows)
-        return self.bm25.mentions(name)
+        counts = [sp.pieces for sp in self.passages]
+        self._piece_starts = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
 
     def vector_of(self, row: int) -> np.ndarray:
         return self.vectors.reconstruct(row)
 
+    def pieces_of(self, row: int) -> tuple[np.ndarray, np.ndarray]:
+        """The clause means and token counts of one passage (see sentence_pieces)."""
+        start, end = self._piece_starts[row], self._piece_starts[row + 1]
+        return self.pieces[start:end].astype(np.float32), self.piece_tokens[start:end]
+
     def sentence_vectors_of(self, row: int) -> np.ndarray:
-        start, end = self._sentence_starts[row], self._sentence_starts[row + 1]
-        return self.sentence_vectors[start:end].astype(np.float32)
+        """One normalised vector per sentence of the passage, pooled from its clauses."""
+        means, counts = self.pieces_of(row)
+        sentences = sentence_pieces(self.passages[row].passage.text)
+        weights = np.maximum(counts, 1e-3)[:, None] * means
+        bounds = np.cumsum([0, *map(len, sentences)])
+        pooled = np.add.reduceat(weights, bounds[:-1], axis=0) if len(means) else np.zeros((0, means.shape[1]))
+        return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-9)
 
     def info(self) -> IndexInfo:
         m = self.manifest
@@ -170,19 +177,21 @@ class IndexStore:
         except RuntimeError:
             raise self._damaged(folder / _VECTORS, "cannot be read by FAISS") from None
         try:
-            sentence_vectors = np.load(folder / _SENTENCES, allow_pickle=False)
+            pieces = np.load(folder / _PIECES, allow_pickle=False)
+            piece_tokens = np.load(folder / _PIECE_TOKENS, allow_pickle=False)
         except ValueError:
-            raise self._damaged(folder / _SENTENCES, "cannot be read") from None
+            raise self._damaged(folder / _PIECES, "cannot be read") from None
         if (
             vectors.ntotal != len(passages)
             or len(passages) != manifest.passages
             or vectors.d != manifest.dim
-            or len(sentence_vectors) != sum(p.sentences for p in passages)
+            or len(pieces) != sum(p.pieces for p in passages)
+            or len(piece_tokens) != len(pieces)
         ):
             raise self._damaged(folder, "has vectors and passages that do not agree")
         if manifest.kind == "hnsw":
             faiss.downcast_index(vectors).hnsw.efSearch = ef_search
-        return Snapshot(manifest, passages, vectors, sentence_vectors, BM25([p.terms for p in passages]))
+        return Snapshot(manifest, passages, vectors, pieces, piece_tokens, BM25([p.terms for p in passages]))
 
     def check_model(self, manifest: Manifest, expected_model_id: str) -> None:
         if manifest.model_id != expected_model_id:
@@ -215,7 +224,7 @@ class IndexStore:
             with path.open(encoding="utf-8") as fh:
                 rows = [json.loads(line) for line in fh]
             return [
-                StoredPassage(Passage(**row["passage"]), row["terms"], row["text_sha"], row["sentences"])
+                StoredPassage(Passage(**row["passage"]), row["terms"], row["text_sha"], row["pieces"])
                 for row in rows
             ]
         except (ValueError, TypeError, KeyError):
@@ -257,7 +266,8 @@ class IndexStore:
         kind: str,
         passages: list[StoredPassage],
         vectors: np.ndarray,
-        sentence_vectors: np.ndarray,
+        pieces: np.ndarray,
+        piece_tokens: np.ndarray,
         documents: dict[str, dict],
         hnsw: dict[str, int] | None = None,
     ) -> Manifest:
@@ -272,14 +282,15 @@ class IndexStore:
         dim = int(vectors.shape[1])
         index = build_faiss_index(vectors, kind, **(hnsw or {}))
         faiss.write_index(index, str(staging / _VECTORS))
-        np.save(staging / _SENTENCES, sentence_vectors.astype(np.float16), allow_pickle=False)
+        np.save(staging / _PIECES, pieces.astype(np.float16), allow_pickle=False)
+        np.save(staging / _PIECE_TOKENS, piece_tokens.astype(np.int32), allow_pickle=False)
         with (staging / _PASSAGES).open("w", encoding="utf-8") as fh:
             for sp in passages:
                 row = {
                     "passage": asdict(sp.passage),
                     "terms": sp.terms,
                     "text_sha": sp.text_sha,
-                    "sentences": sp.sentences,
+                    "pieces": sp.pieces,
                 }
                 fh.write(json.dumps(row, ensure_ascii=False) + "\n")
         manifest = Manifest(

@@ -8,9 +8,9 @@ class CountingEmbedder:
         self.inner, self.calls = embedder, 0
         self.model_id = embedder.model_id
 
-    def embed_passages(self, texts):
+    def embed_queries(self, texts):
         self.calls += 1
-        return self.inner.embed_passages(texts)
+        return self.inner.embed_queries(texts)
 
 
 def test_off_topic_question_is_closer_to_the_background_than_a_question_about_the_corpus(embedder, tmp_path):

@@ -230,3 +230,33 @@ def test_precompiled_charsmap():
         chr(c) for c in range(0x20, 0x3000) if chr(c) not in mapping and unicodedata.category(chr(c)) != "Mn"
     )
     assert normaliser.normalize_str(others) == others
+
+
+PIECE_TEXTS = [
+    "兰考县政务服务中心针对年轻人设置网上自助专区，针对老年人设置专门服务柜台。群众办事越来越便利。",
+    "The Normans gave their name to Normandy, a region in France. Their dukes swore fealty to the king.",
+    "The port is 8080. 默认密码：admin。",
+]
+
+
+def test_one_pass_gives_the_passage_vector_and_its_pieces(embedder):
+    from retrieval.sentences import clause_spans
+
+    spans = [[span for sentence in clause_spans(t) for span in sentence] for t in PIECE_TEXTS]
+    passages, means, counts = embedder.embed_passage_pieces(PIECE_TEXTS, spans)
+    np.testing.assert_allclose(passages, embedder.embed_passages(PIECE_TEXTS), atol=1e-5)
+    for text, text_spans, mean, count in zip(PIECE_TEXTS, spans, means, counts):
+        assert mean.shape == (len(text_spans), embedder.dim) and (count > 0).all()
+        # Pooled from the passage's own tokens, a piece stays close to the
+        # piece embedded alone (unrelated texts score about 0.75 with e5).
+        alone = embedder.embed_passages([text[a:b] for a, b in text_spans])
+        pooled = mean / np.linalg.norm(mean, axis=1, keepdims=True)
+        assert ((pooled * alone).sum(axis=1) > 0.8).all()
+
+
+def test_pieces_cut_off_by_the_window_fall_back_to_the_passage(embedder):
+    text = "词" * 2000
+    passages, means, counts = embedder.embed_passage_pieces([text], [[(0, 10), (1990, 2000)]])
+    assert counts[0][0] > 0 and counts[0][1] == 0
+    mean = means[0][1] / np.linalg.norm(means[0][1])
+    np.testing.assert_allclose(mean, passages[0], atol=1e-5)

@@ -29,7 +29,8 @@ def commit(store: IndexStore, n: int = 5, kind: str = "flat", model_id: str = "m
             kind=kind,
             passages=[stored(i) for i in range(n)],
             vectors=vectors,
-            sentence_vectors=vectors,
+            pieces=vectors,
+            piece_tokens=np.ones(n, dtype=np.int32),
             documents={"a.txt": {"sha256": "x", "passages": n, "indexed_at": "now"}},
         )
     return manifest, vectors
@@ -86,16 +87,16 @@ def test_model_mismatch_is_refused_with_advice(tmp_path: Path):
             json.dumps({**json.loads(v.joinpath("manifest.json").read_text()), "passages": 99})
         ),
         lambda v: v.joinpath("manifest.json").write_text("not json"),
-        lambda v: v.joinpath("sentences.npy").write_bytes(v.joinpath("sentences.npy").read_bytes()[:-64]),
+        lambda v: v.joinpath("pieces.npy").write_bytes(v.joinpath("pieces.npy").read_bytes()[:-64]),
         lambda v: v.parent.joinpath("CURRENT").write_text("garbage"),
     ],
-    ids=["truncated-faiss", "missing-faiss", "broken-passages", "altered-passages", "altered-manifest", "broken-manifest", "truncated-sentences", "bad-pointer"],
+    ids=["truncated-faiss", "missing-faiss", "broken-passages", "altered-passages", "altered-manifest", "broken-manifest", "truncated-pieces", "bad-pointer"],
 )
 def test_damage_is_detected_and_names_the_file(tmp_path: Path, damage):
     store = IndexStore(tmp_path)
     commit(store)
     damage(tmp_path / "v000001")
-    with pytest.raises(IndexCorruptError, match=r"damaged: .*(faiss|passages|manifest|sentences|CURRENT).*citebot doctor"):
+    with pytest.raises(IndexCorruptError, match=r"damaged: .*(faiss|passages|manifest|pieces|CURRENT).*citebot doctor"):
         store.load()
 
 

@@ -1,0 +1,122 @@
+"""The signals the decision and the short answer are fitted on.
+
+Each means the same in any corpus and language. For the decision: how far
+the best passage and its best sentence stand above what unrelated everyday
+texts score in this index (background.py's null, in standard deviations),
+how much closer the question is to the passage than to those texts, and
+whether question and passage are written in different scripts (cosines
+across languages run lower). For the short answer, per sentence of the best
+passage: its cosine and its best clause's cosine to the question (pooled
+from the passage's own token embeddings), how much of the question's
+weight (IDF) it writes and the sentence before it writes, shared Chinese
+characters, whether it holds the kind of fact asked for (answer_types.py),
+how much it adds beyond the question's words, its place and its length.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .answer_types import holds_asked
+from .background import Null
+from .lexical import characters, content_words
+from .search import SearchResult
+from .sentences import is_chinese, sentence_pieces, split_sentences
+from .store import Snapshot
+
+DECISION_FEATURES = (
+    "dense_over_null",
+    "sentence_over_null",
+    "sentence_over_background",
+    "cross_lingual",
+)
+
+SENTENCE_FEATURES = (
+    "cosine",
+    "cosine_gap",
+    "clause_cosine",
+    "clause_gap",
+    "overlap",
+    "overlap_gap",
+    "previous_overlap",
+    "characters",
+    "kind_held",
+    "novelty",
+    "first",
+    "length",
+)
+
+
+@dataclass(frozen=True)
+class Sentences:
+    """The best passage cut into the sentences a short answer is chosen from."""
+
+    texts: list[str]
+    features: np.ndarray  # (len(texts), len(SENTENCE_FEATURES))
+
+
+@dataclass(frozen=True)
+class Signals:
+    decision: np.ndarray  # one row of DECISION_FEATURES
+    sentences: Sentences | None  # None when nothing was found
+
+
+def measure(snapshot: Snapshot, result: SearchResult, background: float, null: Null | None) -> Signals:
+    """`background` is the query's best cosine against the background texts,
+    `null` how those texts fare in this index (see background.py)."""
+    query, hits = result.query, result.hits
+    if not hits:
+        return Signals(np.zeros(len(DECISION_FEATURES)), None)
+    top = hits[0]
+    weights = {w: snapshot.bm25.idf(w) for w in content_words(query.text)}
+    sentences = _sentences(query.text, query.vector, snapshot, top.row, weights)
+    best = float(sentences.features[:, SENTENCE_FEATURES.index("cosine")].max())
+    decision = {
+        "dense_over_null": (top.dense - null.dense_mean) / null.dense_std,
+        "sentence_over_null": (best - null.sentence_mean) / null.sentence_std,
+        "sentence_over_background": best - background,
+        "cross_lingual": float(is_chinese(query.text) != is_chinese(top.passage.text)),
+    }
+    return Signals(np.array([decision[f] for f in DECISION_FEATURES]), sentences)
+
+
+def _sentences(question: str, vector: np.ndarray, snapshot: Snapshot, row: int, weights: dict[str, float]) -> Sentences:
+    """`weights`: the question's content words with their IDF, since rare
+    words say more about what is asked than common ones."""
+    passage = snapshot.passages[row].passage.text
+    texts = split_sentences(passage) or [passage]
+    cosines = snapshot.sentence_vectors_of(row) @ vector
+    means, _ = snapshot.pieces_of(row)
+    clauses = means @ vector / np.maximum(np.linalg.norm(means, axis=1), 1e-9)
+    bounds = np.cumsum([0, *map(len, sentence_pieces(passage))])
+    best_clause = np.maximum.reduceat(clauses, bounds[:-1])
+    total = sum(weights.values()) or 1.0
+    asked_characters = characters(question)
+    overlap, shared, kind, novelty = [], [], [], []
+    for text in texts:
+        lowered = text.lower()
+        overlap.append(sum(w for t, w in weights.items() if t in lowered) / total)
+        shared.append(len(asked_characters & characters(text)) / max(len(asked_characters), 1))
+        kind.append(holds_asked(question, text))
+        words = content_words(text)
+        novelty.append(sum(w not in weights for w in words) / max(len(words), 1))
+    overlap = np.array(overlap)
+    columns = {
+        "cosine": cosines,
+        "cosine_gap": cosines - cosines.max(),
+        "clause_cosine": best_clause,
+        "clause_gap": best_clause - best_clause.max(),
+        "overlap": overlap,
+        "overlap_gap": overlap - overlap.max(),
+        # The sentence before often names what this one answers about.
+        "previous_overlap": np.concatenate([[0.0], overlap[:-1]]),
+        "characters": shared,
+        "kind_held": kind,
+        "novelty": novelty,
+        "first": (np.arange(len(texts)) == 0).astype(float),
+        "length": [math.log1p(len(t)) for t in texts],
+    }
+    return Sentences(texts, np.column_stack([np.asarray(columns[f], dtype=np.float64) for f in SENTENCE_FEATURES]))
