@@ -216,6 +216,11 @@ def check_question(question: str, max_chars: int) -> str:
         raise InputError(f"the question is too long ({len(question):,} characters; the limit is {max_chars:,})")
     if any(unicodedata.category(c) in ("Cc", "Cs", "Co") and c not in "\t\n" for c in question):
         raise InputError("the question contains control or binary characters")
+    # Punctuation, emoji and invisible format characters (zero-width spaces,
+    # bidi marks) give the search nothing to match, yet some passage always
+    # comes out nearest: without a letter or digit it is refused like an empty one.
+    if not any(unicodedata.category(c)[0] in "LN" for c in question):
+        raise InputError("the question has no words to search: ask it in letters or digits")
     return question
 
 

@@ -41,8 +41,15 @@ def one_line_error(result: subprocess.CompletedProcess, pattern: str) -> None:
         (["ask", "x" * 100_000], "too long"),  # 100 KB: one argv string may not exceed 128 KiB
         (["index", "no/such/path"], "no such file or folder"),
         (["doctor"], "no index at"),
+        (["ask", "???"], "the question has no words to search"),
+        (["ask", "\u200b"], "the question has no words to search"),
+        (["ask", "\u202e\u200b\u200d\ufeff"], "the question has no words to search"),
+        (["ask", "😀" * 400], "the question has no words to search"),
     ],
-    ids=["missing-index", "empty-question", "huge-question", "missing-path", "doctor-missing-index"],
+    ids=[
+        "missing-index", "empty-question", "huge-question", "missing-path", "doctor-missing-index",
+        "punctuation-question", "zero-width-question", "invisible-question", "emoji-question",
+    ],
 )
 def test_bad_input_gets_one_clear_line_and_non_zero_exit(tmp_path, args, message):
     one_line_error(citebot(*args, index=tmp_path / "nowhere"), message)

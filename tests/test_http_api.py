@@ -236,6 +236,16 @@ def test_health_and_schema_need_no_token(client: httpx.Client) -> None:
 # ------------------------------------------------------------------- limits
 
 
+NO_WORDS = ["???", "\u200b", "\u202e\u200b\u200d\ufeff", "😀" * 400]
+
+
+@pytest.mark.parametrize("question", NO_WORDS, ids=["punctuation", "zero-width-space", "invisible-marks", "emoji"])
+def test_a_question_without_letters_or_digits_is_422(client: httpx.Client, question: str) -> None:
+    error = error_of(client.post("/v1/ask", json={"question": question}, headers=AUTH), 422, "invalid_input")
+    assert error["message"] == "the question has no words to search: ask it in letters or digits"
+    error_of(client.get("/v1/search", params={"q": question}, headers=AUTH), 422, "invalid_input")
+
+
 def test_long_question_is_422(client: httpx.Client, engine: Any) -> None:
     limit = engine.settings.answer.max_question_chars
     assert client.post("/v1/ask", json={"question": "跨" * limit}, headers=AUTH).status_code == 200

@@ -257,6 +257,16 @@ def test_help_and_about(api, start_bot):
     assert "party_history_news_zh.txt" in about and "multilingual-e5-small" in about
 
 
+def test_a_question_with_no_words_gets_a_hint_not_a_passage(api, start_bot):
+    start_bot()
+    chat = api.private_chat(1007)
+    for question in ["???", "\u200b", "\u202e\u200b\u200d\ufeff", "😀" * 400]:
+        api.send(chat, question)
+    replies = [c.params["text"] for c in api.wait_sent(1007, 4)]
+    assert replies == ["the question has no words to search: ask it in letters or digits"] * 4
+    assert not any("reply_markup" in c.params for c in api.called("sendMessage", 1007))
+
+
 # ---------------------------------------------------------------- group chats
 
 
