@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import socket
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from bot.http_api import background_server, create_app
+
+from .conftest import ROOT, cache_dir
 
 TOKEN = "test-token-7f3a"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -204,6 +213,38 @@ def test_token_never_appears_in_responses_or_logs(client: httpx.Client, caplog: 
     assert wrong.status_code == 401 and right.status_code == 200
     assert TOKEN not in wrong.text + right.text
     assert TOKEN not in caplog.text and "guess" not in caplog.text
+
+
+@pytest.mark.slow
+def test_a_token_in_the_query_string_is_refused_and_kept_out_of_the_access_log(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CITEBOT_", "TELEGRAM_"))}
+    env |= {"CITEBOT_API_TOKEN": TOKEN, "CITEBOT_INDEX": str(tmp_path / "index"), "CITEBOT_MODEL_CACHE_DIR": str(cache_dir())}
+    serve = [sys.executable, "-m", "bot.cli", "serve", "--create", "--port", str(port)]
+    server = subprocess.Popen(serve, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=ROOT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert server.poll() is None and time.monotonic() < deadline, "citebot serve did not start"
+            try:
+                if httpx.get(f"{url}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        for name in ("token", "access_token"):
+            error_of(httpx.get(f"{url}/v1/index", params={name: TOKEN}), 401, "unauthorized")
+        # With the header the request is served; the query's copy is still not logged.
+        assert httpx.get(f"{url}/v1/documents", params={"token": TOKEN}, headers=AUTH).status_code == 200
+    finally:
+        server.send_signal(signal.SIGINT)
+        log = server.communicate(timeout=30)[0]
+    assert '"GET /v1/index?token=*** HTTP/1.1" 401' in log
+    assert '"GET /v1/index?access_token=*** HTTP/1.1" 401' in log
+    assert '"GET /v1/documents?token=*** HTTP/1.1" 200' in log
+    assert TOKEN not in log
 
 
 def test_public_read_opens_reads_but_not_writes(engine: Any) -> None:
