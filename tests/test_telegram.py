@@ -202,6 +202,25 @@ def test_an_unanswerable_question_gets_an_honest_reply_in_its_language(api, star
     assert "reply_markup" not in reply.params
 
 
+@pytest.mark.parametrize("data", ["", "x", "src:-1", "../../etc", "p:zz:1", None])
+def test_every_button_press_is_answered_a_forged_one_as_invalid(api, start_bot, data):
+    start_bot()
+    chat = api.private_chat(1008)
+    api.press(api.message(chat, "an earlier answer"), data)
+    [answered] = api.wait_for(lambda: api.called("answerCallbackQuery"))
+    assert answered.params["text"] == text("invalid_button", "en") and answered.params["show_alert"] is True
+    time.sleep(0.2)
+    assert api.sent(1008) == []  # no "something went wrong"
+
+
+def test_a_press_whose_handling_fails_is_still_answered(api, start_bot):
+    start_bot()
+    api.fail_next("answerCallbackQuery", 1)
+    api.press(api.message(api.private_chat(1010), "an earlier answer"), "x")
+    [answered] = api.wait_for(lambda: api.called("answerCallbackQuery"))
+    assert answered.params["text"] == text("failed", "en")
+
+
 def test_follow_up_questions_carry_the_last_turns(api, engine, start_bot):
     asked, answered = [], []
 

@@ -212,15 +212,21 @@ class Citebot:
     # ----------------------------------------------------------------- buttons
 
     async def on_button(self, update: Update, context: Context) -> None:
+        """Every press is answered, a forged or unknown one too: until it is,
+        the user's client shows a spinner on the button."""
         query = update.callback_query
         language = language_of(None, update.effective_user)
         if not self._allowed(update):
             await query.answer(text("refused", language), show_alert=True)
             return
-        key, n = BUTTON_DATA.match(query.data).groups()
+        match = BUTTON_DATA.match(query.data or "")
+        if match is None or update.effective_chat is None:
+            await query.answer(text("invalid_button", language), show_alert=True)
+            return
+        key, n = match.groups()
         citation = self.memory.citation(update.effective_chat.id, key, int(n))
         # Telegram no longer lets a bot reply to messages older than 48 hours.
-        if citation is None or not query.message.is_accessible:
+        if citation is None or query.message is None or not query.message.is_accessible:
             await query.answer(text("expired", language), show_alert=True)
             return
         await query.answer()
@@ -236,8 +242,14 @@ class Citebot:
             log.warning("Telegram request failed: %s", context.error)
         else:
             log.error("Error while handling an update", exc_info=context.error)
-        if isinstance(update, Update) and update.effective_message:
-            language = language_of(None, update.effective_user)
+        if not isinstance(update, Update):
+            return
+        language = language_of(None, update.effective_user)
+        if update.callback_query:
+            # Unanswered, the button would spin on.
+            with suppress(TelegramError):
+                await update.callback_query.answer(text("failed", language), show_alert=True)
+        elif update.effective_message:
             with suppress(TelegramError):
                 await update.effective_message.reply_text(escape(text("failed", language)))
 
