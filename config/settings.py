@@ -31,6 +31,7 @@ class IndexSettings:
     hnsw_ef_construction: int
     hnsw_ef_search: int
     keep_versions: int
+    write_wait_seconds: float
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class IngestSettings:
     encoding: str
     heading_max_chars: int
     split_overlap_sentences: int
+    max_passages_per_document: int
 
 
 @dataclass(frozen=True)

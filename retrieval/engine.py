@@ -22,7 +22,7 @@ from embeddings import Embedder, load_embedder
 from . import followup, names
 from .abstain import SHIPPED_MODEL, AbstentionModel, settle_tie, should_abstain
 from .background import Background
-from .errors import InputError
+from .errors import DocumentTooLargeError, IndexBusyError, InputError
 from .extract import extract_answer
 from .ingest import Document, decode_text
 from .indexer import IndexReport, Progress, update_index
@@ -177,22 +177,36 @@ class Engine:
         return self.info().documents
 
     def add_document(self, name: str, text: str) -> DocumentInfo:
+        """Add or replace one document sent by a client. Its size is bounded
+        twice, in bytes and in passages (counted before anything is embedded),
+        so that one request cannot keep the index busy for minutes."""
         name = name.strip() if isinstance(name, str) else ""
         if not _DOCUMENT_NAME.match(name):
             raise InputError("a document name must be 1-200 characters without slashes or control characters")
         text = decode_text(text.encode("utf-8", "surrogatepass"), encoding="utf-8", source=f"document {name!r}")
         if len(text.encode("utf-8")) > self.settings.ingest.max_file_bytes:
-            raise InputError(f"document {name!r} is too large (the limit is {self.settings.ingest.max_file_bytes:,} bytes)")
-        self.update(documents=[Document(name, text)])
+            raise DocumentTooLargeError(
+                f"document {name!r} is too large (the limit is {self.settings.ingest.max_file_bytes:,} bytes)"
+            )
+        self.update(documents=[Document(name, text)], max_passages=self.settings.ingest.max_passages_per_document)
         return next(d for d in self.documents() if d.name == name)
 
     def remove_document(self, name: str) -> None:
         self.update(remove=[name])
 
     def update(self, *, progress: Progress | None = None, **change) -> IndexReport:
-        """Apply a change (see `update_index`) and switch to the new version."""
-        with self._write_lock:
+        """Apply a change (see `update_index`) and switch to the new version.
+
+        Changes from this process run one at a time; one that cannot start
+        within `index.write_wait_seconds` is refused with IndexBusyError, so a
+        caller is told to come back instead of waiting without end."""
+        wait = self.settings.index.write_wait_seconds
+        if not self._write_lock.acquire(timeout=wait):
+            raise IndexBusyError.after(wait)
+        try:
             report = update_index(self.store, self.embedder, self.settings, progress=progress, **change)
+        finally:
+            self._write_lock.release()
         self.snapshot()
         return report
 

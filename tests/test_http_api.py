@@ -360,6 +360,62 @@ def test_empty_document_text_is_422(client: httpx.Client) -> None:
     error_of(client.post("/v1/documents", json={"name": "empty.md", "text": ""}, headers=AUTH), 422)
 
 
+def test_a_document_with_too_many_passages_is_413_before_anything_is_embedded(
+    make_engine: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = make_engine(SMALL_CORPUS, ingest={"max_passages_per_document": 3})
+    embedded: list[str] = []
+    embed = engine.embedder.embed_passages
+    monkeypatch.setattr(engine.embedder, "embed_passages", lambda texts: embedded.extend(texts) or embed(texts))
+    with api_client(engine) as client:
+        four = {"name": "long.md", "text": "\n\n".join(f"Paragraph {i} about the lighthouse." for i in range(4))}
+        error = error_of(client.post("/v1/documents", json=four, headers=AUTH), 413, "document_too_large")
+        assert "4 passages" in error["message"] and "limit of 3" in error["message"]
+        assert embedded == []
+        assert "long.md" not in [d["name"] for d in client.get("/v1/documents", headers=AUTH).json()["documents"]]
+        three = {**four, "text": four["text"].rsplit("\n\n", 1)[0]}
+        assert client.post("/v1/documents", json=three, headers=AUTH).status_code == 201
+
+
+def test_a_write_behind_a_long_one_gets_503_with_retry_after_instead_of_hanging(
+    make_engine: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = make_engine(SMALL_CORPUS, index={"write_wait_seconds": 0.5})
+    embedding, release = threading.Event(), threading.Event()
+    embed = engine.embedder.embed_passages
+
+    def slow_embed(texts: list[str]) -> Any:
+        embedding.set()
+        assert release.wait(30)
+        return embed(texts)
+
+    monkeypatch.setattr(engine.embedder, "embed_passages", slow_embed)
+    with api_client(engine) as client:
+        statuses: list[int] = []
+        long_add = threading.Thread(
+            target=lambda: statuses.append(client.post("/v1/documents", json=NEW_DOC, headers=AUTH).status_code)
+        )
+        long_add.start()
+        try:
+            assert embedding.wait(30)
+            small = {"name": "small.md", "text": "A small note."}
+            for response in (
+                client.post("/v1/documents", json=small, headers=AUTH),
+                client.delete("/v1/documents/harbour.md", headers=AUTH),
+            ):
+                error = error_of(response, 503, "index_busy")
+                assert response.headers["retry-after"] == "1" and "try again" in error["message"]
+                assert response.elapsed.total_seconds() < 5
+            # Questions are still answered meanwhile, from the current version.
+            assert client.post("/v1/ask", json={"question": "灯塔看守人每天早上做什么？"}, headers=AUTH).status_code == 200
+        finally:
+            release.set()
+            long_add.join(60)
+        assert statuses == [201]
+        monkeypatch.setattr(engine.embedder, "embed_passages", embed)
+        assert client.post("/v1/documents", json=small, headers=AUTH).status_code == 201
+
+
 def test_unknown_document_delete_is_404(client: httpx.Client) -> None:
     error = error_of(client.delete("/v1/documents/no-such-document.md", headers=AUTH), 404, "unknown_document")
     assert "no-such-document.md" in error["message"]

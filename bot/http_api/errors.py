@@ -18,6 +18,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from retrieval.errors import (
     CitebotError,
+    DocumentTooLargeError,
+    IndexBusyError,
     IndexCorruptError,
     IndexLockedError,
     IndexNotFoundError,
@@ -30,9 +32,11 @@ from .models import ErrorBody, ErrorDetail, ErrorOut
 
 # Most specific first: the first class the error is an instance of wins.
 _CITEBOT_STATUS: list[tuple[type[CitebotError], int, str]] = [
+    (DocumentTooLargeError, 413, "document_too_large"),
     (InputError, 422, "invalid_input"),
     (UnknownDocumentError, 404, "unknown_document"),
     (IndexLockedError, 409, "index_locked"),
+    (IndexBusyError, 503, "index_busy"),
     (IndexNotFoundError, 503, "index_not_found"),
     (IndexCorruptError, 503, "index_corrupt"),
     (ModelMismatchError, 503, "model_mismatch"),
@@ -90,7 +94,8 @@ async def _api_error(request: Request, exc: Exception) -> JSONResponse:
 async def _citebot_error(request: Request, exc: Exception) -> JSONResponse:
     status, code = next((s, c) for cls, s, c in _CITEBOT_STATUS if isinstance(exc, cls))
     lines = str(exc).strip().splitlines()
-    return error_response(status, code, lines[0] if lines else code.replace("_", " "))
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, IndexBusyError) else None
+    return error_response(status, code, lines[0] if lines else code.replace("_", " "), headers=headers)
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
