@@ -55,11 +55,14 @@ def _open(settings: Settings, *, create: bool = False):
 
 
 def cmd_index(args, settings: Settings) -> int:
+    from retrieval.document_names import check_visible
     from retrieval.ingest import find_documents, read_document
 
     files = find_documents([Path(p) for p in args.paths])
     if not files:
         raise InputError("no .txt or .md files found in the given paths")
+    for name, _ in files:
+        check_visible(name)
     encoding = args.encoding or settings.ingest.encoding
     documents = [read_document(n, p, encoding=encoding, max_bytes=settings.ingest.max_file_bytes) for n, p in files]
     _check_not_locked(settings)

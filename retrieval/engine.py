@@ -22,6 +22,7 @@ from embeddings import Embedder, load_embedder
 from . import followup, names
 from .abstain import SHIPPED_MODEL, AbstentionModel, settle_tie, should_abstain
 from .background import Background
+from .document_names import check_visible
 from .errors import DocumentTooLargeError, IndexBusyError, InputError
 from .extract import extract_answer
 from .ingest import Document, decode_text
@@ -183,6 +184,7 @@ class Engine:
         name = name.strip() if isinstance(name, str) else ""
         if not _DOCUMENT_NAME.match(name):
             raise InputError("a document name must be 1-200 characters without slashes or control characters")
+        check_visible(name)
         text = decode_text(text.encode("utf-8", "surrogatepass"), encoding="utf-8", source=f"document {name!r}")
         if len(text.encode("utf-8")) > self.settings.ingest.max_file_bytes:
             raise DocumentTooLargeError(

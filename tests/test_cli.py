@@ -11,15 +11,20 @@ import pytest
 from .conftest import ROOT, cache_dir
 
 
-def citebot(*args: str, index: Path, stdin: str | None = None, timeout: int = 180) -> subprocess.CompletedProcess:
+def environment(index: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CITEBOT_", "TELEGRAM_"))}
-    env.update(CITEBOT_INDEX=str(index), CITEBOT_MODEL_CACHE_DIR=str(cache_dir()))
+    return env | {"CITEBOT_INDEX": str(index), "CITEBOT_MODEL_CACHE_DIR": str(cache_dir()), **extra}
+
+
+def citebot(
+    *args: str, index: Path, stdin: str | None = None, timeout: int = 180, **env: str
+) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "bot.cli", *args],
         input=stdin,
         capture_output=True,
         text=True,
-        env=env,
+        env=environment(index, **env),
         cwd=ROOT,
         timeout=timeout,
     )
@@ -60,6 +65,13 @@ def test_binary_and_empty_files_are_refused_before_anything_is_written(tmp_path)
     one_line_error(citebot("index", str(tmp_path / "photo.txt"), index=tmp_path / "idx"), "not a text file")
     (tmp_path / "empty.md").write_text("")
     one_line_error(citebot("index", str(tmp_path / "empty.md"), index=tmp_path / "idx"), "empty")
+    assert not (tmp_path / "idx").exists()
+
+
+@pytest.mark.parametrize("name", ["a\u202eb.txt", "a\u200b.txt"])
+def test_a_file_name_with_invisible_characters_is_refused(tmp_path, name):
+    (tmp_path / name).write_text("Hello.\n", encoding="utf-8")
+    one_line_error(citebot("index", str(tmp_path / name), index=tmp_path / "idx"), "invisible character")
     assert not (tmp_path / "idx").exists()
 
 

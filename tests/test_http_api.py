@@ -350,7 +350,8 @@ def test_bad_ask_bodies_are_4xx(client: httpx.Client, body: bytes, status: int, 
 
 
 @pytest.mark.parametrize(
-    "name", ["", "a/b.md", "..", ".", "a\\b.md", "x" * 201, "tab\there", " padded.md", "bell\x07.md"]
+    "name",
+    ["", "a/b.md", "..", ".", "a\\b.md", "x" * 201, "tab\there", " padded.md", "bell\x07.md", "a\u202eb.txt", "a\u200b.txt"],
 )
 def test_bad_document_names_are_422(client: httpx.Client, name: str) -> None:
     error_of(client.post("/v1/documents", json={"name": name, "text": "hello"}, headers=AUTH), 422, "invalid_request")
