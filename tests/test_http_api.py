@@ -298,7 +298,7 @@ def test_long_question_is_422(client: httpx.Client, engine: Any) -> None:
     error_of(client.post("/v1/ask", json={"question": "ok?", "history": long_history}, headers=AUTH), 422)
 
 
-@pytest.mark.parametrize("top_k", [0, -1, 21, 10**20, "three", 2.5])
+@pytest.mark.parametrize("top_k", [0, -1, 21, 10**20, "three", 2.5, True, False])
 def test_top_k_out_of_range_is_422(client: httpx.Client, top_k: Any) -> None:
     ask = client.post("/v1/ask", json={"question": "跨省通办", "top_k": top_k}, headers=AUTH)
     error_of(ask, 422, "invalid_request")
@@ -347,6 +347,18 @@ def test_big_body_is_413_with_or_without_content_length(client: httpx.Client) ->
 def test_bad_ask_bodies_are_4xx(client: httpx.Client, body: bytes, status: int, code: str) -> None:
     response = client.post("/v1/ask", content=body, headers=AUTH | {"Content-Type": "application/json"})
     error_of(response, status, code)
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "text/json"])
+def test_json_sent_as_another_media_type_is_415(client: httpx.Client, content_type: str) -> None:
+    body = b'{"question": "\xe8\xb7\xa8\xe7\x9c\x81\xe9\x80\x9a\xe5\x8a\x9e"}'
+    response = client.post("/v1/ask", content=body, headers=AUTH | {"Content-Type": content_type})
+    error = error_of(response, 415, "unsupported_media_type")
+    assert "Content-Type: application/json" in error["message"] and content_type in error["message"]
+    added = client.post("/v1/documents", content=b'{"name": "a.md", "text": "x"}', headers=AUTH | {"Content-Type": content_type})
+    error_of(added, 415, "unsupported_media_type")
+    # A JSON subtype is JSON.
+    assert client.post("/v1/ask", content=body, headers=AUTH | {"Content-Type": "application/vnd.api+json"}).status_code == 200
 
 
 @pytest.mark.parametrize(

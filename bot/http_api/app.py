@@ -49,6 +49,7 @@ _ERROR_DESCRIPTIONS = {
     404: "No document by that name.",
     409: "Another process is updating the index; try again.",
     413: "The request body is larger than the server allows, or the document has too many passages.",
+    415: "The body is not sent as JSON (Content-Type: application/json).",
     422: "A field is missing, mistyped, too long or out of range, or the text cannot be used.",
     503: "The index is missing or unusable, or busy with another change (see Retry-After).",
 }
@@ -132,7 +133,7 @@ def _v1_routes(engine: Engine, settings: Settings, auth: BearerAuth) -> APIRoute
         finally:
             update_lock.release()
 
-    @router.post("/ask", dependencies=read, responses=_errors(400, 401, 403, 413, 422, 503), tags=["questions"])
+    @router.post("/ask", dependencies=read, responses=_errors(400, 401, 403, 413, 415, 422, 503), tags=["questions"])
     def ask(request: AskRequest) -> AnswerOut:
         """Answer a question with cited passages; `history` resolves follow-up questions."""
         limits.check_question(("body", "question"), request.question)
@@ -167,7 +168,7 @@ def _v1_routes(engine: Engine, settings: Settings, auth: BearerAuth) -> APIRoute
         dependencies=write,
         status_code=201,
         responses={200: {"model": DocumentOut, "description": "An existing document was replaced."}}
-        | _errors(400, 401, 403, 409, 413, 422, 503),
+        | _errors(400, 401, 403, 409, 413, 415, 422, 503),
         tags=["documents"],
     )
     async def put_document(document: DocumentIn, response: Response) -> DocumentOut:

@@ -103,6 +103,15 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     errors: Sequence[Any] = exc.errors()
     if any(e.get("type") == "json_invalid" for e in errors):
         return error_response(400, "malformed_json", "the request body is not valid JSON")
+    # FastAPI parses a body as JSON only when it is declared so; any other body
+    # reaches validation as bytes, and "should be a valid dictionary" would
+    # hide what is really wrong.
+    content_type = request.headers.get("content-type", "")
+    if content_type and not _is_json(content_type) and any(tuple(e.get("loc", ())) == ("body",) for e in errors):
+        return error_response(
+            415, "unsupported_media_type",
+            f"the request body must be JSON sent with Content-Type: application/json (not {content_type})",
+        )
     # The offending input is left out on purpose: it can be megabytes long.
     details = [
         ErrorDetail(location=".".join(str(p) for p in e.get("loc", ())), message=_plain(e.get("msg", "")))
@@ -110,6 +119,11 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     ]
     summary = "; ".join(f"{d.location}: {d.message}" for d in details[:3])
     return error_response(422, "invalid_request", f"invalid request: {summary}", details=details)
+
+
+def _is_json(content_type: str) -> bool:
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    return media_type == "application/json" or (media_type.startswith("application/") and media_type.endswith("+json"))
 
 
 def _plain(message: str) -> str:

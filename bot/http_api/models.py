@@ -61,7 +61,10 @@ class TurnIn(BaseModel):
 
 class AskRequest(BaseModel):
     question: Text = Field(min_length=1, examples=["When was the party founded?"])
-    top_k: int | None = Field(default=None, ge=1, description="Passages to cite; the server default if omitted.")
+    # Strict: JSON `true` is not a count of passages (lax mode reads it as 1).
+    top_k: int | None = Field(
+        default=None, ge=1, strict=True, description="Passages to cite; the server default if omitted."
+    )
     history: list[TurnIn] = Field(default_factory=list, max_length=MAX_HISTORY_TURNS)
 
 
