@@ -366,6 +366,19 @@ def test_rate_limit_per_chat(api, start_bot):
     assert api.wait_sent(1302)[0].params["text"] == NOT_FOUND_EN
 
 
+def test_a_burst_from_a_rate_limited_chat_is_told_to_wait_once(api, start_bot):
+    start_bot(rate_limit_per_minute=1)
+    chat = api.private_chat(1303)
+    api.send(chat, EN_QUESTION)
+    api.wait_sent(1303)
+    for i in range(8):
+        api.send(chat, f"{EN_QUESTION} ({i})")
+    [_, told] = api.wait_sent(1303, 2)
+    assert told.params["text"].startswith("Too many questions in this chat")
+    time.sleep(1.0)  # the rest of the burst is refused at once, without a word
+    assert len(api.sent(1303)) == 2
+
+
 # ------------------------------------------------------------ Telegram trouble
 
 

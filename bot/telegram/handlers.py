@@ -124,7 +124,8 @@ class Citebot:
         return self.gate.allows(user.id if user else None, update.effective_chat.id)
 
     def _refusal(self, update: Update, question: str, language: str) -> str | None:
-        """Why a question is not answered now, if it is not."""
+        """Why a question is not answered now, if it is not; "" when the chat
+        was already told to slow down and is not told again."""
         limit = self.telegram.max_question_chars
         if not self._allowed(update):
             return text("refused", language)
@@ -134,6 +135,9 @@ class Citebot:
             return text("too_long", language, length=len(question), limit=limit)
         wait = self.rate.wait(update.effective_chat.id)
         if wait:
+            # One reply per wait, not one per message of a burst.
+            if not self.rate.first_refusal(update.effective_chat.id, wait):
+                return ""
             return text("slow_down", language, seconds=math.ceil(wait))
         return None
 
@@ -181,8 +185,9 @@ class Citebot:
         message, chat = update.effective_message, update.effective_chat
         language = language_of(question, update.effective_user)
         refusal = self._refusal(update, question, language)
-        if refusal:
-            await reply(message, escape(refusal))
+        if refusal is not None:
+            if refusal:
+                await reply(message, escape(refusal))
             return
         try:
             async with typing(chat):
