@@ -264,6 +264,17 @@ def test_non_text_messages_get_a_hint_and_limits_are_explained(api, start_bot):
     assert "the question contains control or binary characters" in replies
 
 
+def test_a_photo_caption_that_asks_is_answered_in_its_language(api, start_bot):
+    start_bot()
+    chat = api.private_chat(1009)
+    photo = [{"file_id": "p", "file_unique_id": "p", "width": 1, "height": 1}]
+    api.send(chat, photo=photo, caption=ZH_QUESTION, language="en")
+    [answer] = api.wait_sent(1009)
+    assert ZH_ANSWER in answer.params["text"]
+    api.send(chat, photo=photo, caption="我的猫", language="en")  # a title, not a question
+    assert api.wait_sent(1009, 2)[1].params["text"] == text("not_text", "zh")
+
+
 def test_help_and_about(api, start_bot):
     start_bot()
     chat = api.private_chat(1006)

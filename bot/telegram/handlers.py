@@ -96,6 +96,18 @@ def replies_to(message: Message, user_id: int) -> bool:
     return bool(replied and replied.from_user and replied.from_user.id == user_id)
 
 
+# A question mark, or a question word: anywhere in Chinese, first in English.
+_ASKS = re.compile(
+    r"[?？]\s*$|什么|啥|哪|谁|多少|几|怎么|如何|为什么|吗\s*$|^\s*(?:what|who|whose|when|where|why|how|which)\b",
+    re.IGNORECASE,
+)
+
+
+def asks(caption: str) -> bool:
+    """Whether a caption is a question, not a title such as "我的猫" or "Beach"."""
+    return bool(_ASKS.search(caption))
+
+
 def command_argument(message: Message) -> str:
     parts = message.text.split(maxsplit=1)
     return parts[1].strip() if len(parts) > 1 else ""
@@ -177,9 +189,16 @@ class Citebot:
             await self.answer(update, question)
 
     async def on_other(self, update: Update, context: Context) -> None:
+        """A photo, sticker or voice message: the bot cannot read it, but a
+        caption that asks a question is answered, and the hint follows the
+        caption's language."""
         message = update.effective_message
         if message.chat.type == ChatType.PRIVATE or replies_to(message, context.bot.id):
-            await reply(message, escape(text("not_text", language_of(None, update.effective_user))))
+            caption = (message.caption or "").strip()
+            if caption and asks(caption):
+                await self.answer(update, caption)
+                return
+            await reply(message, escape(text("not_text", language_of(caption, update.effective_user))))
 
     async def answer(self, update: Update, question: str) -> None:
         message, chat = update.effective_message, update.effective_chat
