@@ -75,6 +75,27 @@ def test_a_file_name_with_invisible_characters_is_refused(tmp_path, name):
     assert not (tmp_path / "idx").exists()
 
 
+@pytest.mark.parametrize(
+    ("config", "env", "message"),
+    [
+        (None, {"CITEBOT_SEARCH_TOPK": "5"}, "unknown environment variable CITEBOT_SEARCH_TOPK (did you mean CITEBOT_SEARCH_TOP_K?)"),
+        (None, {"CITEBOT_TELEGRAM_TOKEN": "1:x"}, "(did you mean TELEGRAM_BOT_TOKEN?)"),
+        (None, {"CITEBOT_SEARCH_TOP_K": "five"}, "setting search.top_k has an unusable value 'five'"),
+        ("[search]\ntopk = 5\n", {}, "unknown setting search.topk in"),
+        ("[serch]\ntop_k = 5\n", {}, "unknown section [serch] in"),
+        ("[search]\ntop_k = true\n", {}, "setting search.top_k has an unusable value True (expected int)"),
+        ("[model]\nname = 5\n", {}, "setting model.name has an unusable value 5 (expected str)"),
+        ("[api]\ntoken = 'x'\n", {}, "secrets are read from the environment only; set CITEBOT_API_TOKEN"),
+    ],
+    ids=["env-typo", "env-secret-name", "env-type", "toml-typo", "toml-section", "toml-bool", "toml-str", "toml-secret"],
+)
+def test_an_unknown_setting_or_a_wrong_type_stops_start_up_in_one_line(tmp_path, config, env, message):
+    if config is not None:
+        (tmp_path / "citebot.toml").write_text(config)
+        env = {**env, "CITEBOT_CONFIG": str(tmp_path / "citebot.toml")}
+    one_line_error(citebot("doctor", index=tmp_path / "nowhere", **env), message)
+
+
 @pytest.mark.slow
 def test_ask_json_batch_and_repl_on_the_sample_index(engine):
     index = engine.settings.index.dir
