@@ -28,12 +28,19 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         settings = load_settings(_overrides(args))
-        return args.run(args, settings) or 0
+        status = args.run(args, settings) or 0
+        sys.stdout.flush()  # here, so that a closed pipe is caught below
+        return status
     except (CitebotError, SettingsError, EmbeddingModelError) as exc:
         print(f"citebot: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # `citebot ask … | head -3`: the reader has all it wanted. Point stdout
+        # at /dev/null so that the flush at exit does not fail a second time.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_ERROR
 
 
 def _overrides(args: argparse.Namespace) -> dict:

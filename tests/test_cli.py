@@ -97,6 +97,22 @@ def test_an_unknown_setting_or_a_wrong_type_stops_start_up_in_one_line(tmp_path,
 
 
 @pytest.mark.slow
+def test_output_into_a_closed_pipe_ends_quietly(engine):
+    """`citebot ask … | head -3`: the reader is gone before the answer is written."""
+    question = "教育部举办了多少场互联网+就业指导直播课？"
+    asking = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "ask", question],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=environment(engine.settings.index.dir),
+        cwd=ROOT,
+    )
+    asking.stdout.close()
+    stderr = asking.communicate(timeout=180)[1].decode()
+    assert stderr == "" and asking.returncode == 1
+
+
+@pytest.mark.slow
 def test_ask_json_batch_and_repl_on_the_sample_index(engine):
     index = engine.settings.index.dir
     result = citebot("ask", "--json", "教育部举办了多少场互联网+就业指导直播课？", index=index)
