@@ -192,7 +192,8 @@ def _from_environment(env: Mapping[str, str], known: Mapping[str, set[str]]) -> 
         elif name.startswith("CITEBOT_") and name not in _ALIASES and name not in _OTHER_VARIABLES:
             # CITEBOT_TELEGRAM_TOKEN reads like the bot token's variable, which it is not.
             secret = {f"CITEBOT_{s.upper()}_{k.upper()}": v for (s, k), v in _SECRETS.items()}.get(name)
-            hint = f" (did you mean {secret}?)" if secret else _did_you_mean(name, [*variables, *_ALIASES, *_OTHER_VARIABLES])
+            everything = [*variables, *_ALIASES, *_OTHER_VARIABLES]
+            hint = f" (did you mean {secret}?)" if secret else _did_you_mean(name, everything)
             raise SettingsError(
                 f"unknown environment variable {name}{hint}; config/defaults.toml lists the settings"
             )
