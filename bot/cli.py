@@ -28,12 +28,19 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         settings = load_settings(_overrides(args))
-        return args.run(args, settings) or 0
+        status = args.run(args, settings) or 0
+        sys.stdout.flush()  # here, so that a closed pipe is caught below
+        return status
     except (CitebotError, SettingsError, EmbeddingModelError) as exc:
         print(f"citebot: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # `citebot ask … | head -3`: the reader has all it wanted. Point stdout
+        # at /dev/null so that the flush at exit does not fail a second time.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_ERROR
 
 
 def _overrides(args: argparse.Namespace) -> dict:
@@ -55,11 +62,14 @@ def _open(settings: Settings, *, create: bool = False):
 
 
 def cmd_index(args, settings: Settings) -> int:
+    from retrieval.document_names import check_visible
     from retrieval.ingest import find_documents, read_document
 
     files = find_documents([Path(p) for p in args.paths])
     if not files:
         raise InputError("no .txt or .md files found in the given paths")
+    for name, _ in files:
+        check_visible(name)
     encoding = args.encoding or settings.ingest.encoding
     documents = [read_document(n, p, encoding=encoding, max_bytes=settings.ingest.max_file_bytes) for n, p in files]
     _check_not_locked(settings)

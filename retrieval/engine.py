@@ -22,7 +22,8 @@ from embeddings import Embedder, load_embedder
 from . import followup
 from .background import Background
 from .decide import SHIPPED_MODEL, AnswerModel, Decider
-from .errors import InputError
+from .document_names import check_visible
+from .errors import DocumentTooLargeError, IndexBusyError, InputError
 from .extract import short_answer
 from .ingest import Document, decode_text
 from .indexer import IndexReport, Progress, update_index
@@ -172,22 +173,37 @@ class Engine:
         return self.info().documents
 
     def add_document(self, name: str, text: str) -> DocumentInfo:
+        """Add or replace one document sent by a client. Its size is bounded
+        twice, in bytes and in passages (counted before anything is embedded),
+        so that one request cannot keep the index busy for minutes."""
         name = name.strip() if isinstance(name, str) else ""
         if not _DOCUMENT_NAME.match(name):
             raise InputError("a document name must be 1-200 characters without slashes or control characters")
+        check_visible(name)
         text = decode_text(text.encode("utf-8", "surrogatepass"), encoding="utf-8", source=f"document {name!r}")
         if len(text.encode("utf-8")) > self.settings.ingest.max_file_bytes:
-            raise InputError(f"document {name!r} is too large (the limit is {self.settings.ingest.max_file_bytes:,} bytes)")
-        self.update(documents=[Document(name, text)])
+            raise DocumentTooLargeError(
+                f"document {name!r} is too large (the limit is {self.settings.ingest.max_file_bytes:,} bytes)"
+            )
+        self.update(documents=[Document(name, text)], max_passages=self.settings.ingest.max_passages_per_document)
         return next(d for d in self.documents() if d.name == name)
 
     def remove_document(self, name: str) -> None:
         self.update(remove=[name])
 
     def update(self, *, progress: Progress | None = None, **change) -> IndexReport:
-        """Apply a change (see `update_index`) and switch to the new version."""
-        with self._write_lock:
+        """Apply a change (see `update_index`) and switch to the new version.
+
+        Changes from this process run one at a time; one that cannot start
+        within `index.write_wait_seconds` is refused with IndexBusyError, so a
+        caller is told to come back instead of waiting without end."""
+        wait = self.settings.index.write_wait_seconds
+        if not self._write_lock.acquire(timeout=wait):
+            raise IndexBusyError.after(wait)
+        try:
             report = update_index(self.store, self.embedder, self.settings, progress=progress, **change)
+        finally:
+            self._write_lock.release()
         self.snapshot()
         return report
 
@@ -211,6 +227,11 @@ def check_question(question: str, max_chars: int) -> str:
         raise InputError(f"the question is too long ({len(question):,} characters; the limit is {max_chars:,})")
     if any(unicodedata.category(c) in ("Cc", "Cs", "Co") and c not in "\t\n" for c in question):
         raise InputError("the question contains control or binary characters")
+    # Punctuation, emoji and invisible format characters (zero-width spaces,
+    # bidi marks) give the search nothing to match, yet some passage always
+    # comes out nearest: without a letter or digit it is refused like an empty one.
+    if not any(unicodedata.category(c)[0] in "LN" for c in question):
+        raise InputError("the question has no words to search: ask it in letters or digits")
     return question
 
 

@@ -19,7 +19,7 @@ import numpy as np
 from config.settings import Settings
 from embeddings import Embedder
 
-from .errors import UnknownDocumentError
+from .errors import DocumentTooLargeError, UnknownDocumentError
 from .ingest import Document, split_passages
 from .lexical import tokenize
 from .sentences import sentence_pieces
@@ -54,11 +54,14 @@ def update_index(
     keep_only: set[str] | None = None,
     rebuild: bool = False,
     progress: Progress | None = None,
+    max_passages: int | None = None,
 ) -> IndexReport:
     """Apply one change to the index and commit it as a new version.
 
     `keep_only`, when given, removes every indexed document not named in it
     (`citebot index --prune`). `rebuild` ignores the previous version entirely.
+    `max_passages` refuses a document that splits into more passages, before
+    anything is embedded.
     """
     report = IndexReport()
     with store.writer():
@@ -81,9 +84,13 @@ def update_index(
             if old is not None and old.sha256 == document.sha256 and reusable:
                 report.unchanged.append(document.name)
                 continue
-            entries[document.name] = _DocumentEntry(
-                document.sha256, now(), _passages_of(document, embedder, settings)
-            )
+            split = _passages_of(document, embedder, settings)
+            if max_passages is not None and len(split) > max_passages:
+                raise DocumentTooLargeError(
+                    f"document {document.name!r} has {len(split):,} passages, more than the limit of "
+                    f"{max_passages:,} (ingest.max_passages_per_document); split it into smaller documents"
+                )
+            entries[document.name] = _DocumentEntry(document.sha256, now(), split)
             (report.updated if old is not None else report.added).append(document.name)
 
         if previous is not None and not report.changed and reusable:

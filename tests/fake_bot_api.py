@@ -136,19 +136,17 @@ class FakeBotApi:
     def edit(self, message: dict, text: str) -> dict:
         return self.push("edited_message", {**message, "text": text, "edit_date": int(time.time())})
 
-    def press(self, bot_message: dict, data: str, *, user_id: int | None = None) -> dict:
-        """A press on an inline button of a message the bot sent."""
+    def press(self, bot_message: dict, data: str | None, *, user_id: int | None = None) -> dict:
+        """A press on an inline button of a message the bot sent (data None:
+        a query without data, as a forged or game button sends)."""
         user_id = user_id or abs(bot_message["chat"]["id"])
-        return self.push(
-            "callback_query",
-            {
-                "id": str(next(self._update_ids)),
-                "from": {"id": user_id, "is_bot": False, "first_name": f"User {user_id}"},
-                "message": bot_message,
-                "chat_instance": str(bot_message["chat"]["id"]),
-                "data": data,
-            },
-        )
+        query = {
+            "id": str(next(self._update_ids)),
+            "from": {"id": user_id, "is_bot": False, "first_name": f"User {user_id}"},
+            "message": bot_message,
+            "chat_instance": str(bot_message["chat"]["id"]),
+        }
+        return self.push("callback_query", query if data is None else {**query, "data": data})
 
     def fail_next(self, method: str, times: int = 1, *, retry_after: int | None = None) -> None:
         """Answer the next `times` calls to `method` with 429 (when retry_after

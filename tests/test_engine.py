@@ -1,9 +1,12 @@
 """From documents to cited answers, with the real default model."""
 
+import threading
+import time
+
 import pytest
 
 from retrieval.followup import is_follow_up
-from retrieval.errors import IndexNotFoundError, InputError, ModelMismatchError, UnknownDocumentError
+from retrieval.errors import IndexBusyError, IndexNotFoundError, InputError, ModelMismatchError, UnknownDocumentError
 from retrieval.engine import Engine
 from retrieval.types import Turn
 
@@ -134,6 +137,31 @@ def test_prune_and_rm(make_engine):
     assert report.removed == ["c.txt"]
     engine.update(remove=["b.txt"])
     assert [d.name for d in engine.documents()] == ["a.txt"]
+
+
+def test_a_change_behind_a_running_one_waits_a_bounded_time(make_engine, monkeypatch):
+    engine = make_engine({"a.txt": "甲。\n"}, index={"write_wait_seconds": 0.3})
+    embedding, release = threading.Event(), threading.Event()
+    embed = engine.embedder.embed_passage_pieces
+
+    def slow_embed(texts, pieces):
+        embedding.set()
+        assert release.wait(30)
+        return embed(texts, pieces)
+
+    monkeypatch.setattr(engine.embedder, "embed_passage_pieces", slow_embed)
+    running = threading.Thread(target=engine.add_document, args=("b.txt", "乙。\n"))
+    running.start()
+    try:
+        assert embedding.wait(30)
+        started = time.monotonic()
+        with pytest.raises(IndexBusyError, match="try again") as busy:
+            engine.remove_document("a.txt")
+        assert 0.3 <= time.monotonic() - started < 5 and busy.value.retry_after == 1
+    finally:
+        release.set()
+        running.join(30)
+    assert [d.name for d in engine.documents()] == ["a.txt", "b.txt"]
 
 
 def test_model_change_rebuilds_instead_of_mixing_vectors(make_engine, embedder, tmp_path):

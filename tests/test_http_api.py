@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import socket
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from bot.http_api import background_server, create_app
+
+from .conftest import ROOT, cache_dir
 
 TOKEN = "test-token-7f3a"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -206,6 +215,38 @@ def test_token_never_appears_in_responses_or_logs(client: httpx.Client, caplog: 
     assert TOKEN not in caplog.text and "guess" not in caplog.text
 
 
+@pytest.mark.slow
+def test_a_token_in_the_query_string_is_refused_and_kept_out_of_the_access_log(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CITEBOT_", "TELEGRAM_"))}
+    env |= {"CITEBOT_API_TOKEN": TOKEN, "CITEBOT_INDEX": str(tmp_path / "index"), "CITEBOT_MODEL_CACHE_DIR": str(cache_dir())}
+    serve = [sys.executable, "-m", "bot.cli", "serve", "--create", "--port", str(port)]
+    server = subprocess.Popen(serve, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=ROOT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert server.poll() is None and time.monotonic() < deadline, "citebot serve did not start"
+            try:
+                if httpx.get(f"{url}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        for name in ("token", "access_token"):
+            error_of(httpx.get(f"{url}/v1/index", params={name: TOKEN}), 401, "unauthorized")
+        # With the header the request is served; the query's copy is still not logged.
+        assert httpx.get(f"{url}/v1/documents", params={"token": TOKEN}, headers=AUTH).status_code == 200
+    finally:
+        server.send_signal(signal.SIGINT)
+        log = server.communicate(timeout=30)[0]
+    assert '"GET /v1/index?token=*** HTTP/1.1" 401' in log
+    assert '"GET /v1/index?access_token=*** HTTP/1.1" 401' in log
+    assert '"GET /v1/documents?token=*** HTTP/1.1" 200' in log
+    assert TOKEN not in log
+
+
 def test_public_read_opens_reads_but_not_writes(engine: Any) -> None:
     with api_client(engine, public_read=True) as client:
         assert client.post("/v1/ask", json={"question": "跨省通办"}).status_code == 200
@@ -236,6 +277,16 @@ def test_health_and_schema_need_no_token(client: httpx.Client) -> None:
 # ------------------------------------------------------------------- limits
 
 
+NO_WORDS = ["???", "\u200b", "\u202e\u200b\u200d\ufeff", "😀" * 400]
+
+
+@pytest.mark.parametrize("question", NO_WORDS, ids=["punctuation", "zero-width-space", "invisible-marks", "emoji"])
+def test_a_question_without_letters_or_digits_is_422(client: httpx.Client, question: str) -> None:
+    error = error_of(client.post("/v1/ask", json={"question": question}, headers=AUTH), 422, "invalid_input")
+    assert error["message"] == "the question has no words to search: ask it in letters or digits"
+    error_of(client.get("/v1/search", params={"q": question}, headers=AUTH), 422, "invalid_input")
+
+
 def test_long_question_is_422(client: httpx.Client, engine: Any) -> None:
     limit = engine.settings.answer.max_question_chars
     assert client.post("/v1/ask", json={"question": "跨" * limit}, headers=AUTH).status_code == 200
@@ -247,7 +298,7 @@ def test_long_question_is_422(client: httpx.Client, engine: Any) -> None:
     error_of(client.post("/v1/ask", json={"question": "ok?", "history": long_history}, headers=AUTH), 422)
 
 
-@pytest.mark.parametrize("top_k", [0, -1, 21, 10**20, "three", 2.5])
+@pytest.mark.parametrize("top_k", [0, -1, 21, 10**20, "three", 2.5, True, False])
 def test_top_k_out_of_range_is_422(client: httpx.Client, top_k: Any) -> None:
     ask = client.post("/v1/ask", json={"question": "跨省通办", "top_k": top_k}, headers=AUTH)
     error_of(ask, 422, "invalid_request")
@@ -298,8 +349,21 @@ def test_bad_ask_bodies_are_4xx(client: httpx.Client, body: bytes, status: int, 
     error_of(response, status, code)
 
 
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "text/json"])
+def test_json_sent_as_another_media_type_is_415(client: httpx.Client, content_type: str) -> None:
+    body = b'{"question": "\xe8\xb7\xa8\xe7\x9c\x81\xe9\x80\x9a\xe5\x8a\x9e"}'
+    response = client.post("/v1/ask", content=body, headers=AUTH | {"Content-Type": content_type})
+    error = error_of(response, 415, "unsupported_media_type")
+    assert "Content-Type: application/json" in error["message"] and content_type in error["message"]
+    added = client.post("/v1/documents", content=b'{"name": "a.md", "text": "x"}', headers=AUTH | {"Content-Type": content_type})
+    error_of(added, 415, "unsupported_media_type")
+    # A JSON subtype is JSON.
+    assert client.post("/v1/ask", content=body, headers=AUTH | {"Content-Type": "application/vnd.api+json"}).status_code == 200
+
+
 @pytest.mark.parametrize(
-    "name", ["", "a/b.md", "..", ".", "a\\b.md", "x" * 201, "tab\there", " padded.md", "bell\x07.md"]
+    "name",
+    ["", "a/b.md", "..", ".", "a\\b.md", "x" * 201, "tab\there", " padded.md", "bell\x07.md", "a\u202eb.txt", "a\u200b.txt"],
 )
 def test_bad_document_names_are_422(client: httpx.Client, name: str) -> None:
     error_of(client.post("/v1/documents", json={"name": name, "text": "hello"}, headers=AUTH), 422, "invalid_request")
@@ -307,6 +371,64 @@ def test_bad_document_names_are_422(client: httpx.Client, name: str) -> None:
 
 def test_empty_document_text_is_422(client: httpx.Client) -> None:
     error_of(client.post("/v1/documents", json={"name": "empty.md", "text": ""}, headers=AUTH), 422)
+
+
+def test_a_document_with_too_many_passages_is_413_before_anything_is_embedded(
+    make_engine: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = make_engine(SMALL_CORPUS, ingest={"max_passages_per_document": 3})
+    embedded: list[str] = []
+    embed = engine.embedder.embed_passage_pieces
+    monkeypatch.setattr(
+        engine.embedder, "embed_passage_pieces", lambda texts, pieces: embedded.extend(texts) or embed(texts, pieces)
+    )
+    with api_client(engine) as client:
+        four = {"name": "long.md", "text": "\n\n".join(f"Paragraph {i} about the lighthouse." for i in range(4))}
+        error = error_of(client.post("/v1/documents", json=four, headers=AUTH), 413, "document_too_large")
+        assert "4 passages" in error["message"] and "limit of 3" in error["message"]
+        assert embedded == []
+        assert "long.md" not in [d["name"] for d in client.get("/v1/documents", headers=AUTH).json()["documents"]]
+        three = {**four, "text": four["text"].rsplit("\n\n", 1)[0]}
+        assert client.post("/v1/documents", json=three, headers=AUTH).status_code == 201
+
+
+def test_a_write_behind_a_long_one_gets_503_with_retry_after_instead_of_hanging(
+    make_engine: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = make_engine(SMALL_CORPUS, index={"write_wait_seconds": 0.5})
+    embedding, release = threading.Event(), threading.Event()
+    embed = engine.embedder.embed_passage_pieces
+
+    def slow_embed(texts: list[str], pieces: Any) -> Any:
+        embedding.set()
+        assert release.wait(30)
+        return embed(texts, pieces)
+
+    monkeypatch.setattr(engine.embedder, "embed_passage_pieces", slow_embed)
+    with api_client(engine) as client:
+        statuses: list[int] = []
+        long_add = threading.Thread(
+            target=lambda: statuses.append(client.post("/v1/documents", json=NEW_DOC, headers=AUTH).status_code)
+        )
+        long_add.start()
+        try:
+            assert embedding.wait(30)
+            small = {"name": "small.md", "text": "A small note."}
+            for response in (
+                client.post("/v1/documents", json=small, headers=AUTH),
+                client.delete("/v1/documents/harbour.md", headers=AUTH),
+            ):
+                error = error_of(response, 503, "index_busy")
+                assert response.headers["retry-after"] == "1" and "try again" in error["message"]
+                assert response.elapsed.total_seconds() < 5
+            # Questions are still answered meanwhile, from the current version.
+            assert client.post("/v1/ask", json={"question": "灯塔看守人每天早上做什么？"}, headers=AUTH).status_code == 200
+        finally:
+            release.set()
+            long_add.join(60)
+        assert statuses == [201]
+        monkeypatch.setattr(engine.embedder, "embed_passage_pieces", embed)
+        assert client.post("/v1/documents", json=small, headers=AUTH).status_code == 201
 
 
 def test_unknown_document_delete_is_404(client: httpx.Client) -> None:

@@ -202,6 +202,25 @@ def test_an_unanswerable_question_gets_an_honest_reply_in_its_language(api, star
     assert "reply_markup" not in reply.params
 
 
+@pytest.mark.parametrize("data", ["", "x", "src:-1", "../../etc", "p:zz:1", None])
+def test_every_button_press_is_answered_a_forged_one_as_invalid(api, start_bot, data):
+    start_bot()
+    chat = api.private_chat(1008)
+    api.press(api.message(chat, "an earlier answer"), data)
+    [answered] = api.wait_for(lambda: api.called("answerCallbackQuery"))
+    assert answered.params["text"] == text("invalid_button", "en") and answered.params["show_alert"] is True
+    time.sleep(0.2)
+    assert api.sent(1008) == []  # no "something went wrong"
+
+
+def test_a_press_whose_handling_fails_is_still_answered(api, start_bot):
+    start_bot()
+    api.fail_next("answerCallbackQuery", 1)
+    api.press(api.message(api.private_chat(1010), "an earlier answer"), "x")
+    [answered] = api.wait_for(lambda: api.called("answerCallbackQuery"))
+    assert answered.params["text"] == text("failed", "en")
+
+
 def test_follow_up_questions_carry_the_last_turns(api, engine, start_bot):
     asked, answered = [], []
 
@@ -245,6 +264,17 @@ def test_non_text_messages_get_a_hint_and_limits_are_explained(api, start_bot):
     assert "the question contains control or binary characters" in replies
 
 
+def test_a_photo_caption_that_asks_is_answered_in_its_language(api, start_bot):
+    start_bot()
+    chat = api.private_chat(1009)
+    photo = [{"file_id": "p", "file_unique_id": "p", "width": 1, "height": 1}]
+    api.send(chat, photo=photo, caption=ZH_QUESTION, language="en")
+    [answer] = api.wait_sent(1009)
+    assert ZH_ANSWER in answer.params["text"]
+    api.send(chat, photo=photo, caption="我的猫", language="en")  # a title, not a question
+    assert api.wait_sent(1009, 2)[1].params["text"] == text("not_text", "zh")
+
+
 def test_help_and_about(api, start_bot):
     start_bot()
     chat = api.private_chat(1006)
@@ -255,6 +285,16 @@ def test_help_and_about(api, start_bot):
     assert "@citebot_test_bot" in help_text and "/ask" in help_text and "私聊" in help_text
     about = next(r for r in replies if "收录文档" in r)
     assert "party_history_news_zh.txt" in about and "multilingual-e5-small" in about
+
+
+def test_a_question_with_no_words_gets_a_hint_not_a_passage(api, start_bot):
+    start_bot()
+    chat = api.private_chat(1007)
+    for question in ["???", "\u200b", "\u202e\u200b\u200d\ufeff", "😀" * 400]:
+        api.send(chat, question)
+    replies = [c.params["text"] for c in api.wait_sent(1007, 4)]
+    assert replies == ["the question has no words to search: ask it in letters or digits"] * 4
+    assert not any("reply_markup" in c.params for c in api.called("sendMessage", 1007))
 
 
 # ---------------------------------------------------------------- group chats
@@ -335,6 +375,19 @@ def test_rate_limit_per_chat(api, start_bot):
     assert second.startswith("Too many questions in this chat; please try again in ")
     api.send(api.private_chat(1302), EN_QUESTION)  # other chats are not affected
     assert api.wait_sent(1302)[0].params["text"] == NOT_FOUND_EN
+
+
+def test_a_burst_from_a_rate_limited_chat_is_told_to_wait_once(api, start_bot):
+    start_bot(rate_limit_per_minute=1)
+    chat = api.private_chat(1303)
+    api.send(chat, EN_QUESTION)
+    api.wait_sent(1303)
+    for i in range(8):
+        api.send(chat, f"{EN_QUESTION} ({i})")
+    [_, told] = api.wait_sent(1303, 2)
+    assert told.params["text"].startswith("Too many questions in this chat")
+    time.sleep(1.0)  # the rest of the burst is refused at once, without a word
+    assert len(api.sent(1303)) == 2
 
 
 # ------------------------------------------------------------ Telegram trouble

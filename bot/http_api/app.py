@@ -8,6 +8,8 @@ thread pool, and updates are awaited in that pool under a lock.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 from fastapi import APIRouter, Depends, FastAPI, Path, Query, Response
@@ -16,6 +18,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.concurrency import run_in_threadpool
 
 from config.settings import Settings
+from retrieval.errors import IndexBusyError
 from retrieval.types import Turn
 
 from .auth import BearerAuth
@@ -45,9 +48,10 @@ _ERROR_DESCRIPTIONS = {
     403: "The server has no CITEBOT_API_TOKEN, so this is disabled.",
     404: "No document by that name.",
     409: "Another process is updating the index; try again.",
-    413: "The request body is larger than the server allows.",
+    413: "The request body is larger than the server allows, or the document has too many passages.",
+    415: "The body is not sent as JSON (Content-Type: application/json).",
     422: "A field is missing, mistyped, too long or out of range, or the text cannot be used.",
-    503: "The index is missing or unusable.",
+    503: "The index is missing or unusable, or busy with another change (see Retry-After).",
 }
 
 
@@ -112,10 +116,24 @@ def _v1_routes(engine: Engine, settings: Settings, auth: BearerAuth) -> APIRoute
     write = [Depends(auth.require_write)]
     # One update at a time: waiting updates queue here on the event loop rather
     # than each holding a worker thread that questions need, and the
-    # added-or-replaced check stays true for the add that follows it.
+    # added-or-replaced check stays true for the add that follows it. The wait
+    # is bounded, so a client behind a long update hears 503 instead of hanging.
     update_lock = asyncio.Lock()
+    wait = settings.index.write_wait_seconds
 
-    @router.post("/ask", dependencies=read, responses=_errors(400, 401, 403, 413, 422, 503), tags=["questions"])
+    @asynccontextmanager
+    async def updating() -> AsyncIterator[None]:
+        try:
+            async with asyncio.timeout(wait):
+                await update_lock.acquire()
+        except TimeoutError:
+            raise IndexBusyError.after(wait) from None
+        try:
+            yield
+        finally:
+            update_lock.release()
+
+    @router.post("/ask", dependencies=read, responses=_errors(400, 401, 403, 413, 415, 422, 503), tags=["questions"])
     def ask(request: AskRequest) -> AnswerOut:
         """Answer a question with cited passages; `history` resolves follow-up questions."""
         limits.check_question(("body", "question"), request.question)
@@ -150,12 +168,12 @@ def _v1_routes(engine: Engine, settings: Settings, auth: BearerAuth) -> APIRoute
         dependencies=write,
         status_code=201,
         responses={200: {"model": DocumentOut, "description": "An existing document was replaced."}}
-        | _errors(400, 401, 403, 409, 413, 422, 503),
+        | _errors(400, 401, 403, 409, 413, 415, 422, 503),
         tags=["documents"],
     )
     async def put_document(document: DocumentIn, response: Response) -> DocumentOut:
         """Add a document (201), or replace the one with the same name (200). Plain text or Markdown."""
-        async with update_lock:
+        async with updating():
             existing = await run_in_threadpool(engine.documents)
             info = await run_in_threadpool(engine.add_document, document.name, document.text)
         if any(d.name == document.name for d in existing):
@@ -171,7 +189,7 @@ def _v1_routes(engine: Engine, settings: Settings, auth: BearerAuth) -> APIRoute
     )
     async def delete_document(name: Annotated[DocumentName, Path()]) -> None:
         """Remove a document from the index."""
-        async with update_lock:
+        async with updating():
             await run_in_threadpool(engine.remove_document, name)
 
     return router

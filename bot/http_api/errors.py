@@ -18,6 +18,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from retrieval.errors import (
     CitebotError,
+    DocumentTooLargeError,
+    IndexBusyError,
     IndexCorruptError,
     IndexLockedError,
     IndexNotFoundError,
@@ -30,9 +32,11 @@ from .models import ErrorBody, ErrorDetail, ErrorOut
 
 # Most specific first: the first class the error is an instance of wins.
 _CITEBOT_STATUS: list[tuple[type[CitebotError], int, str]] = [
+    (DocumentTooLargeError, 413, "document_too_large"),
     (InputError, 422, "invalid_input"),
     (UnknownDocumentError, 404, "unknown_document"),
     (IndexLockedError, 409, "index_locked"),
+    (IndexBusyError, 503, "index_busy"),
     (IndexNotFoundError, 503, "index_not_found"),
     (IndexCorruptError, 503, "index_corrupt"),
     (ModelMismatchError, 503, "model_mismatch"),
@@ -90,7 +94,8 @@ async def _api_error(request: Request, exc: Exception) -> JSONResponse:
 async def _citebot_error(request: Request, exc: Exception) -> JSONResponse:
     status, code = next((s, c) for cls, s, c in _CITEBOT_STATUS if isinstance(exc, cls))
     lines = str(exc).strip().splitlines()
-    return error_response(status, code, lines[0] if lines else code.replace("_", " "))
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, IndexBusyError) else None
+    return error_response(status, code, lines[0] if lines else code.replace("_", " "), headers=headers)
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
@@ -98,6 +103,15 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     errors: Sequence[Any] = exc.errors()
     if any(e.get("type") == "json_invalid" for e in errors):
         return error_response(400, "malformed_json", "the request body is not valid JSON")
+    # FastAPI parses a body as JSON only when it is declared so; any other body
+    # reaches validation as bytes, and "should be a valid dictionary" would
+    # hide what is really wrong.
+    content_type = request.headers.get("content-type", "")
+    if content_type and not _is_json(content_type) and any(tuple(e.get("loc", ())) == ("body",) for e in errors):
+        return error_response(
+            415, "unsupported_media_type",
+            f"the request body must be JSON sent with Content-Type: application/json (not {content_type})",
+        )
     # The offending input is left out on purpose: it can be megabytes long.
     details = [
         ErrorDetail(location=".".join(str(p) for p in e.get("loc", ())), message=_plain(e.get("msg", "")))
@@ -105,6 +119,12 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     ]
     summary = "; ".join(f"{d.location}: {d.message}" for d in details[:3])
     return error_response(422, "invalid_request", f"invalid request: {summary}", details=details)
+
+
+def _is_json(content_type: str) -> bool:
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    kind, _, subtype = media_type.partition("/")
+    return kind == "application" and (subtype == "json" or subtype.endswith("+json"))
 
 
 def _plain(message: str) -> str:

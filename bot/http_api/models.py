@@ -11,6 +11,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, Field
 
+from retrieval.document_names import check_visible
+from retrieval.errors import InputError
 from retrieval.types import DocumentInfo, Hit, IndexInfo
 
 MAX_DOCUMENT_NAME_CHARS = 200
@@ -35,7 +37,10 @@ def _valid_document_name(name: str) -> str:
         raise ValueError("a document name must not contain path separators or be '.' or '..'")
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
         raise ValueError("a document name must not contain control characters")
-    return name
+    try:
+        return check_visible(name)
+    except InputError as err:
+        raise ValueError(str(err)) from None
 
 
 Text = Annotated[str, AfterValidator(_encodable)]
@@ -56,7 +61,10 @@ class TurnIn(BaseModel):
 
 class AskRequest(BaseModel):
     question: Text = Field(min_length=1, examples=["When was the party founded?"])
-    top_k: int | None = Field(default=None, ge=1, description="Passages to cite; the server default if omitted.")
+    # Strict: JSON `true` is not a count of passages (lax mode reads it as 1).
+    top_k: int | None = Field(
+        default=None, ge=1, strict=True, description="Passages to cite; the server default if omitted."
+    )
     history: list[TurnIn] = Field(default_factory=list, max_length=MAX_HISTORY_TURNS)
 
 

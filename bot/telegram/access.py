@@ -34,6 +34,7 @@ class ChatRateLimit:
         self.per_minute = per_minute
         self.clock = clock
         self._asked: dict[int, deque[float]] = {}
+        self._told_until: dict[int, float] = {}
 
     def wait(self, chat_id: int) -> float:
         """Seconds until the chat may ask again; 0 means go ahead, and counts
@@ -51,6 +52,16 @@ class ChatRateLimit:
             self._prune(now)
         return 0.0
 
+    def first_refusal(self, chat_id: int, wait: float) -> bool:
+        """Whether a refused question is the first since the chat was told to
+        wait: a burst of questions gets one "slow down", not one each."""
+        now = self.clock()
+        if self._told_until.get(chat_id, 0.0) > now:
+            return False
+        self._told_until[chat_id] = now + wait
+        return True
+
     def _prune(self, now: float) -> None:
         for chat_id in [c for c, asked in self._asked.items() if asked[-1] <= now - self.WINDOW]:
             del self._asked[chat_id]
+            self._told_until.pop(chat_id, None)

@@ -26,7 +26,7 @@ from config.settings import Settings
 from retrieval.errors import CitebotError
 
 from . import redact
-from .handlers import BUTTON_DATA, Citebot
+from .handlers import Citebot
 from .texts import COMMANDS
 
 ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
@@ -86,7 +86,8 @@ def build_application(engine: Any, settings: Settings) -> Application:
             MessageHandler(
                 filters.UpdateType.MESSAGES & ~filters.TEXT & ~filters.StatusUpdate.ALL, bot.on_other
             ),
-            CallbackQueryHandler(bot.on_button, pattern=BUTTON_DATA),
+            # No pattern: forged or unknown data must be answered too.
+            CallbackQueryHandler(bot.on_button),
         ]
     )
     application.add_error_handler(bot.on_error)

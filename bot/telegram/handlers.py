@@ -96,6 +96,18 @@ def replies_to(message: Message, user_id: int) -> bool:
     return bool(replied and replied.from_user and replied.from_user.id == user_id)
 
 
+# A question mark, or a question word: anywhere in Chinese, first in English.
+_ASKS = re.compile(
+    r"[?？]\s*$|什么|啥|哪|谁|多少|几|怎么|如何|为什么|吗\s*$|^\s*(?:what|who|whose|when|where|why|how|which)\b",
+    re.IGNORECASE,
+)
+
+
+def asks(caption: str) -> bool:
+    """Whether a caption is a question, not a title such as "我的猫" or "Beach"."""
+    return bool(_ASKS.search(caption))
+
+
 def command_argument(message: Message) -> str:
     parts = message.text.split(maxsplit=1)
     return parts[1].strip() if len(parts) > 1 else ""
@@ -124,7 +136,8 @@ class Citebot:
         return self.gate.allows(user.id if user else None, update.effective_chat.id)
 
     def _refusal(self, update: Update, question: str, language: str) -> str | None:
-        """Why a question is not answered now, if it is not."""
+        """Why a question is not answered now, if it is not; "" when the chat
+        was already told to slow down and is not told again."""
         limit = self.telegram.max_question_chars
         if not self._allowed(update):
             return text("refused", language)
@@ -134,6 +147,9 @@ class Citebot:
             return text("too_long", language, length=len(question), limit=limit)
         wait = self.rate.wait(update.effective_chat.id)
         if wait:
+            # One reply per wait, not one per message of a burst.
+            if not self.rate.first_refusal(update.effective_chat.id, wait):
+                return ""
             return text("slow_down", language, seconds=math.ceil(wait))
         return None
 
@@ -173,16 +189,24 @@ class Citebot:
             await self.answer(update, question)
 
     async def on_other(self, update: Update, context: Context) -> None:
+        """A photo, sticker or voice message: the bot cannot read it, but a
+        caption that asks a question is answered, and the hint follows the
+        caption's language."""
         message = update.effective_message
         if message.chat.type == ChatType.PRIVATE or replies_to(message, context.bot.id):
-            await reply(message, escape(text("not_text", language_of(None, update.effective_user))))
+            caption = (message.caption or "").strip()
+            if caption and asks(caption):
+                await self.answer(update, caption)
+                return
+            await reply(message, escape(text("not_text", language_of(caption, update.effective_user))))
 
     async def answer(self, update: Update, question: str) -> None:
         message, chat = update.effective_message, update.effective_chat
         language = language_of(question, update.effective_user)
         refusal = self._refusal(update, question, language)
-        if refusal:
-            await reply(message, escape(refusal))
+        if refusal is not None:
+            if refusal:
+                await reply(message, escape(refusal))
             return
         try:
             async with typing(chat):
@@ -212,15 +236,21 @@ class Citebot:
     # ----------------------------------------------------------------- buttons
 
     async def on_button(self, update: Update, context: Context) -> None:
+        """Every press is answered, a forged or unknown one too: until it is,
+        the user's client shows a spinner on the button."""
         query = update.callback_query
         language = language_of(None, update.effective_user)
         if not self._allowed(update):
             await query.answer(text("refused", language), show_alert=True)
             return
-        key, n = BUTTON_DATA.match(query.data).groups()
+        match = BUTTON_DATA.match(query.data or "")
+        if match is None or update.effective_chat is None:
+            await query.answer(text("invalid_button", language), show_alert=True)
+            return
+        key, n = match.groups()
         citation = self.memory.citation(update.effective_chat.id, key, int(n))
         # Telegram no longer lets a bot reply to messages older than 48 hours.
-        if citation is None or not query.message.is_accessible:
+        if citation is None or query.message is None or not query.message.is_accessible:
             await query.answer(text("expired", language), show_alert=True)
             return
         await query.answer()
@@ -236,8 +266,14 @@ class Citebot:
             log.warning("Telegram request failed: %s", context.error)
         else:
             log.error("Error while handling an update", exc_info=context.error)
-        if isinstance(update, Update) and update.effective_message:
-            language = language_of(None, update.effective_user)
+        if not isinstance(update, Update):
+            return
+        language = language_of(None, update.effective_user)
+        if update.callback_query:
+            # Unanswered, the button would spin on.
+            with suppress(TelegramError):
+                await update.callback_query.answer(text("failed", language), show_alert=True)
+        elif update.effective_message:
             with suppress(TelegramError):
                 await update.effective_message.reply_text(escape(text("failed", language)))
 

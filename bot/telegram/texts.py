@@ -37,6 +37,7 @@ _TEXTS = {
         "slow_down": "提问太频繁了，请 {seconds} 秒后再试。",
         "failed": "抱歉，出了点问题，请稍后再试。",
         "expired": "这条回答太久了，引用已失效，请重新提问。",
+        "invalid_button": "这个按钮已失效或无效，请重新提问。",
         "about": (
             "📚 收录文档：{documents} 篇（{passages} 个段落）\n{names}\n"
             "🧠 模型：{model}\n🕒 索引更新：{built}"
@@ -57,6 +58,7 @@ _TEXTS = {
         "slow_down": "Too many questions in this chat; please try again in {seconds} s.",
         "failed": "Sorry, something went wrong. Please try again in a moment.",
         "expired": "That answer is too old and its citations have expired; please ask again.",
+        "invalid_button": "That button is expired or invalid; please ask again.",
         "about": (
             "📚 Documents: {documents} ({passages} passages)\n{names}\n"
             "🧠 Model: {model}\n🕒 Index built: {built}"
