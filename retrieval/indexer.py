@@ -82,7 +82,7 @@ def update_index(
                 report.unchanged.append(document.name)
                 continue
             entries[document.name] = _DocumentEntry(
-                document.sha256, now(), _passages_of(document, embedder, settings)
+                document.sha256, now(), _passages_of(document, embedder, settings), document.pages
             )
             (report.updated if old is not None else report.added).append(document.name)
 
@@ -100,10 +100,7 @@ def update_index(
             passages=passages,
             vectors=vectors,
             sentence_vectors=sentence_vectors,
-            documents={
-                name: {"sha256": e.sha256, "passages": len(e.passages), "indexed_at": e.indexed_at}
-                for name, e in sorted(entries.items())
-            },
+            documents={name: e.manifest_entry() for name, e in sorted(entries.items())},
             hnsw={"m": settings.index.hnsw_m, "ef_construction": settings.index.hnsw_ef_construction},
         )
         report.passages, report.version = manifest.passages, manifest.version
@@ -115,6 +112,12 @@ class _DocumentEntry:
     sha256: str
     indexed_at: str
     passages: list[StoredPassage]
+    pages: int | None = None
+
+    def manifest_entry(self) -> dict:
+        entry = {"sha256": self.sha256, "passages": len(self.passages), "indexed_at": self.indexed_at}
+        # Only PDFs have pages; other entries stay as older citebots wrote them.
+        return entry | ({"pages": self.pages} if self.pages is not None else {})
 
 
 def _previous_documents(previous: Snapshot | None) -> dict[str, _DocumentEntry]:
@@ -124,7 +127,7 @@ def _previous_documents(previous: Snapshot | None) -> dict[str, _DocumentEntry]:
     for sp in previous.passages:
         by_document.setdefault(sp.passage.document, []).append(sp)
     return {
-        name: _DocumentEntry(meta["sha256"], meta["indexed_at"], by_document.get(name, []))
+        name: _DocumentEntry(meta["sha256"], meta["indexed_at"], by_document.get(name, []), meta.get("pages"))
         for name, meta in previous.manifest.documents.items()
     }
 

@@ -16,13 +16,17 @@ def passages_of(text: str, name: str = "doc.txt", **kw):
 def test_sample_corpus_paragraphs_sections_and_offsets():
     text = SAMPLE.read_text(encoding="utf-8")
     passages = passages_of(text)
-    # 53 indentation-separated pieces: 6 heading lines and one "…………" are not passages.
-    assert [p.paragraph for p in passages] == list(range(1, 47))
+    # 53 indentation-separated pieces: one "…………" is not a passage, and the
+    # 6 heading lines are passages numbered like the paragraph they head.
+    body = [p for p in passages if p.section is None or p.text not in p.section.split(" — ")]
+    assert [p.paragraph for p in body] == list(range(1, 47))
+    assert len(passages) == 46 + 6
     assert not any(p.text.strip("…") == "" for p in passages)
     by_start = {p.text[:10]: p for p in passages}
     assert by_start["加强党性修养是党员、"].section.startswith("在锤炼党性上力行")
     assert by_start["江西省上犹县一个小山"].section is None
-    assert "在锤炼党性上力行" not in {p.text for p in passages}
+    heading = by_start["在锤炼党性上力行"]
+    assert heading.paragraph == by_start["加强党性修养是党员、"].paragraph
     for p in passages:
         assert text[p.start : p.end] == p.text
         assert not p.text.startswith("\u3000")
@@ -33,12 +37,25 @@ def test_blank_line_paragraphs_join_hard_wrapped_lines_and_markdown_headings():
     text = "# Guide\n\nFirst line of a paragraph\nthat wraps here.\n\nSecond paragraph.\n\n## Details\n\n中文第一行\n接着第二行。\n"
     passages = passages_of(text, "guide.md")
     assert [p.text for p in passages] == [
+        "Guide",
         "First line of a paragraph that wraps here.",
         "Second paragraph.",
+        "Details",
         "中文第一行接着第二行。",
     ]
-    assert [p.section for p in passages] == ["Guide", "Guide", "Details"]
-    assert [p.paragraph for p in passages] == [1, 2, 3]
+    assert [p.section for p in passages] == ["Guide", "Guide", "Guide", "Details", "Details"]
+    assert [p.paragraph for p in passages] == [1, 1, 2, 3, 3]
+
+
+def test_short_lines_of_a_manual_are_facts_and_headings_stay_searchable():
+    passages = passages_of("Router X100\nDefault password: admin\nPort: 8080\n默认端口：8080\nReset\n")
+    assert [(p.text, p.section) for p in passages] == [
+        ("Router X100", "Router X100"),
+        ("Default password: admin", "Router X100"),
+        ("Port: 8080", "Router X100"),
+        ("默认端口：8080", "Router X100"),
+        ("Reset", "Reset"),
+    ]
 
 
 def test_one_paragraph_per_line_when_there_are_no_blank_lines():
@@ -109,8 +126,19 @@ def test_finding_documents(tmp_path: Path):
     (tmp_path / "sub" / "b.md").write_text("B.", encoding="utf-8")
     (tmp_path / "sub" / "c.pdf").write_bytes(b"%PDF")
     (tmp_path / ".hidden.txt").write_text("H.", encoding="utf-8")
-    assert [name for name, _ in find_documents([tmp_path])] == ["a.txt", "sub/b.md"]
+    (tmp_path / "sub" / "d.png").write_bytes(b"\x89PNG")
+    found = find_documents([tmp_path])
+    assert [name for name, _ in found.files] == ["a.txt", "sub/b.md", "sub/c.pdf"]
+    assert [(Path(file).name, reason.split(" (")[0]) for file, reason in found.skipped] == [
+        ("d.png", "unsupported file type")
+    ]
     with pytest.raises(InputError, match="no such file"):
         find_documents([tmp_path / "missing"])
-    with pytest.raises(InputError, match="unsupported file type"):
-        find_documents([tmp_path / "sub" / "c.pdf"])
+    assert find_documents([tmp_path / "sub" / "d.png"]).skipped[0][1].startswith("unsupported file type")
+
+
+@pytest.mark.parametrize("encoding", ["auto", "utf-16"])
+def test_utf16_with_a_byte_order_mark_is_read_with_or_without_naming_it(encoding: str):
+    text = "　　第一段文字，UTF-16 编码。\n"
+    assert decode_text(text.encode("utf-16"), encoding=encoding) == text
+    assert decode_text(text.encode("utf-16-le"), encoding="utf-16-le") == text
