@@ -119,7 +119,7 @@ def test_a_pdf_with_only_an_owner_password_is_read():
     from pypdf import PdfReader, PdfWriter
 
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(documents.pdf_bytes())))
-    writer.encrypt(user_password="", owner_password="owner", algorithm="RC4-128")
+    writer.encrypt(user_password="", owner_password="owner", algorithm="AES-256")
     out = io.BytesIO()
     writer.write(out)
     assert any("押金" in p.text for p in passages("owner.pdf", out.getvalue()))

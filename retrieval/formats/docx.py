@@ -26,14 +26,17 @@ def read_docx(data: bytes, source: str) -> Extracted:
 
     _check_archive(data, source)
     try:
-        document = docx.Document(io.BytesIO(data))
-    except (zipfile.BadZipFile, KeyError, ValueError) as err:
-        raise FormatError(f"{source}: the Word document is damaged and cannot be read ({err.__class__.__name__}); get a complete copy") from None
-    except Exception as err:  # lxml's XMLSyntaxError and python-docx's own, for a damaged part
-        raise FormatError(f"{source}: the Word document is damaged and cannot be read ({err.__class__.__name__}); get a complete copy") from None
+        return Extracted(tuple(_blocks(docx.Document(io.BytesIO(data)), Table)))
+    except Exception as err:  # lxml's, zipfile's and python-docx's errors, for a damaged part
+        raise FormatError(
+            f"{source}: the Word document is damaged and cannot be read ({err.__class__.__name__}); get a complete copy"
+        ) from None
+
+
+def _blocks(document, table_type: type) -> list[Block]:
     blocks: list[Block] = []
     for item in document.iter_inner_content():
-        if isinstance(item, Table):
+        if isinstance(item, table_type):
             rows = _table_rows(item)
             if rows:
                 blocks.append(Block("\n".join(rows)))
@@ -41,7 +44,7 @@ def read_docx(data: bytes, source: str) -> Extracted:
         text = item.text.strip()
         if text:
             blocks.append(Block(text, level=_heading_level(item.style.name if item.style else "")))
-    return Extracted(tuple(blocks))
+    return blocks
 
 
 def _check_archive(data: bytes, source: str) -> None:

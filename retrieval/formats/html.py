@@ -11,6 +11,7 @@ read those marks: what they leave out is counted and reported.
 
 from __future__ import annotations
 
+import codecs
 import re
 
 from . import Block, Extracted, FormatError
@@ -62,8 +63,14 @@ def read_html(data: bytes, source: str, encoding: str = "auto") -> Extracted:
 
 
 def _charset(name: str) -> str:
-    # Pages that say gb2312 or gbk are nearly always written in its superset.
-    return "gb18030" if name.lower() in ("gb2312", "gbk", "gb18030") else name
+    # Pages that say gb2312 or gbk are nearly always written in its superset;
+    # a charset Python does not know is ignored rather than trusted.
+    if name.lower() in ("gb2312", "gbk", "gb18030"):
+        return "gb18030"
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return "auto"
 
 
 def _boilerplate(element) -> bool:

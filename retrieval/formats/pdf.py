@@ -24,7 +24,7 @@ _CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]")
 
 def read_pdf(data: bytes, source: str) -> Extracted:
     from pypdf import PdfReader
-    from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError
+    from pypdf.errors import DependencyError, FileNotDecryptedError
 
     if b"%%EOF" not in data[-2048:]:
         raise FormatError(f"{source}: the PDF is truncated or damaged (it has no end marker); get a complete copy")
@@ -40,7 +40,7 @@ def read_pdf(data: bytes, source: str) -> Extracted:
             f"{source}: the PDF is encrypted with a password; save an unprotected copy "
             f"(e.g. `qpdf --decrypt`) and index that"
         ) from None
-    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError) as err:
+    except Exception as err:  # a damaged file can make any part of the parser fail
         raise FormatError(f"{source}: the PDF is damaged and cannot be read ({err.__class__.__name__}); get a complete copy") from None
     if not any(line for lines in pages for line in lines):
         raise FormatError(
