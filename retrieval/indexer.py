@@ -140,10 +140,17 @@ def _passages_of(document: Document, embedder: Embedder, settings: Settings) -> 
         count_tokens=embedder.count_tokens,
         overlap_sentences=settings.ingest.split_overlap_sentences,
     )
-    return [
-        StoredPassage(p, tokenize(p.text), text_sha(p.text), len(split_sentences(p.text) or [p.text]))
-        for p in passages
-    ]
+    stored, section = [], None
+    for p in passages:
+        terms = tokenize(p.text)
+        if p.section and p.section != section and p.text != p.section.rpartition(" — ")[2]:
+            # Sections are not embedded; the first passage under a heading
+            # carries its words, so a question in the heading's words finds
+            # where the section starts.
+            terms += tokenize(p.section)
+        section = p.section
+        stored.append(StoredPassage(p, terms, text_sha(p.text), len(split_sentences(p.text) or [p.text])))
+    return stored
 
 
 @dataclass

@@ -5,8 +5,9 @@ one place that cuts blocks into passages. A passage is a paragraph as a
 reader sees it. Chinese text often separates paragraphs only by full-width
 indentation (U+3000 U+3000) inside one line, so that counts as a paragraph
 break just like a blank line does. A heading (a Markdown, Word or HTML one,
-or a short line without end punctuation) is the section of what follows and
-is indexed as a passage too, so that no line is ever left unsearchable.
+or a short line without end punctuation) is the section of what follows; one
+that labels no paragraph is a passage itself, so no line is left unsearchable
+(the indexer puts a heading's words with the first passage under it).
 """
 
 from __future__ import annotations
@@ -140,28 +141,12 @@ def split_passages(
     sections: list[str] = []
     after_heading = False
     paragraph = 0
-    for block in _document_blocks(document):
-        heading = _heading(block, heading_max_chars)
-        if heading is not None:
-            if block.level:
-                sections = sections[: block.level - 1] + [heading]
-            else:
-                # Guessed heading lines in a row are a title and its subtitle.
-                sections = (sections if after_heading else []) + [heading]
-            after_heading = True
-            at = block.text.find(heading)  # "# Guide" is indexed as "Guide"
-            if at >= 0:
-                block = _Block(heading, block.start + at, block.start + at + len(heading), block.level, block.page)
-        else:
-            after_heading = False
-            if not _HAS_WORD.search(block.text):
-                continue  # separators such as "…………" or "* * *"
-            paragraph += 1
-        # A heading is also text someone may ask about; it takes the number
-        # of the paragraph it heads, so body paragraphs keep the numbers a
-        # reader counts.
-        number = paragraph + 1 if heading is not None else paragraph
-        section = " — ".join(sections) or None
+    # Headings not yet followed by a paragraph. A heading that labels none
+    # (the last line, or one followed by a heading of its level) would be
+    # found by no question, so it becomes a passage of its own.
+    pending: list[tuple[_Block, str | None]] = []
+
+    def add(block: _Block, number: int, section: str | None) -> None:
         pieces = _fit_to_window(block, max_tokens, count_tokens, overlap_sentences)
         for piece_no, piece in enumerate(pieces):
             passages.append(
@@ -176,6 +161,38 @@ def split_passages(
                     page=block.page,
                 )
             )
+
+    def unlabelled(level: int | None) -> None:
+        # A heading of this level or higher ends the pending ones of its level or lower.
+        nonlocal paragraph
+        for heading, section in pending:
+            if level is None or not heading.level or heading.level >= level:
+                paragraph += 1
+                add(heading, paragraph, section)
+        pending[:] = [h for h in pending if not (level is None or not h[0].level or h[0].level >= level)]
+
+    for block in _document_blocks(document):
+        heading = _heading(block, heading_max_chars)
+        if heading is not None:
+            if block.level:
+                unlabelled(block.level)
+                sections = sections[: block.level - 1] + [heading]
+            else:
+                # Guessed heading lines in a row are a title and its subtitle.
+                sections = (sections if after_heading else []) + [heading]
+            after_heading = True
+            at = block.text.find(heading)  # "# Guide" is indexed as "Guide"
+            if at >= 0:
+                block = _Block(heading, block.start + at, block.start + at + len(heading), block.level, block.page)
+            pending.append((block, " — ".join(sections)))
+            continue
+        after_heading = False
+        if not _HAS_WORD.search(block.text):
+            continue  # separators such as "…………" or "* * *"
+        pending.clear()
+        paragraph += 1
+        add(block, paragraph, " — ".join(sections) or None)
+    unlabelled(None)
     return passages
 
 

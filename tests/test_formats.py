@@ -36,8 +36,9 @@ def test_pdf_passages_keep_their_page_and_section_and_lose_running_headers():
     # The Chinese paragraph wraps over several printed lines; they are joined
     # without spaces, the English ones with one.
     assert " " not in deposit.text and deposit.text.endswith("复印资料须经管理员同意并登记。")
-    assert "Visitors must reserve a seat" in texts[texts.index("2 Opening hours 开放时间") + 1]
-    assert [p.page for p in found if p.text.startswith("3 Contacts")] == [3]
+    opening = next(p for p in found if "Visitors must reserve a seat" in p.text)
+    assert (opening.page, opening.section) == (2, "2 Opening hours 开放时间")
+    assert [p.page for p in found if p.section == "3 Contacts 联系方式"] == [3, 3]
 
 
 def test_pdf_lines_are_joined_across_hyphens_and_without_spaces_in_cjk():
@@ -51,8 +52,8 @@ def test_a_bare_page_number_is_dropped_even_on_a_single_page():
     pages = [("Intro", ["The only page, about the harbor office."])]
     document = document_from_bytes("short.pdf", documents.pdf_bytes(pages, header="", footer=""))
     assert document.skipped == ("1 page number",)
-    assert [(p.text, p.page) for p in split_passages(document)] == [
-        ("Intro", 1), ("The only page, about the harbor office.", 1),
+    assert [(p.text, p.page, p.section) for p in split_passages(document)] == [
+        ("The only page, about the harbor office.", 1, "Intro"),
     ]
 
 
@@ -69,10 +70,9 @@ def test_docx_headings_lists_and_tables():
 def test_html_main_text_without_navigation_scripts_and_boilerplate():
     document = document_from_bytes("ferry.html", documents.html_bytes())
     texts = [p.text for p in split_passages(document)]
-    assert texts[:3] == [
-        "Ferry timetable 渡轮时刻表",
+    assert texts[:2] == [
         "The island ferry leaves the north pier every forty minutes from 6:20 until midnight.",
-        "Fares 票价",
+        "A single crossing costs 4.50 euros; children under twelve travel free.",
     ]
     assert "Bicycles are carried on the lower deck." in texts
     joined = "\n".join(texts)
@@ -89,7 +89,7 @@ def test_html_without_main_drops_marked_menus_and_reads_gbk_tables():
         "<div class='footer'>版权所有</div></body></html>"
     )
     found = passages("router.html", page.encode("gbk"))
-    assert [p.text for p in found] == ["路由器设置", "默认密码：admin", "端口：8080", "型号 | 价格\nR1 | 199元"]
+    assert [p.text for p in found] == ["默认密码：admin", "端口：8080", "型号 | 价格\nR1 | 199元"]
     assert {p.section for p in found} == {"路由器设置"}
 
 
@@ -170,6 +170,8 @@ def test_questions_are_answered_from_each_format_with_document_page_and_section(
     assert where == ["ferry.html", None, "Ferry timetable 渡轮时刻表 — Fares 票价"] and "4.50 euros" in short
     short, *where = cited("What port does it use?")
     assert where[0] == "router.txt" and "8080" in short
+    # A heading is searchable: its words lead to the first passage under it.
+    assert engine.search("Router X100", k=1)[0].passage.text == "Default password: admin"
     answer = engine.answer("档案阅览室的押金是多少？").to_dict()
     assert answer["citations"][0]["page"] == 2
 

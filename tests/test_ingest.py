@@ -3,6 +3,7 @@ from pathlib import Path
 import pytest
 
 from retrieval.errors import InputError
+from retrieval.formats import Block
 from retrieval.ingest import Document, decode_text, find_documents, read_document, split_passages
 from retrieval.sentences import split_sentences
 
@@ -16,17 +17,14 @@ def passages_of(text: str, name: str = "doc.txt", **kw):
 def test_sample_corpus_paragraphs_sections_and_offsets():
     text = SAMPLE.read_text(encoding="utf-8")
     passages = passages_of(text)
-    # 53 indentation-separated pieces: one "…………" is not a passage, and the
-    # 6 heading lines are passages numbered like the paragraph they head.
-    body = [p for p in passages if p.section is None or p.text not in p.section.split(" — ")]
-    assert [p.paragraph for p in body] == list(range(1, 47))
-    assert len(passages) == 46 + 6
+    # 53 indentation-separated pieces: 6 heading lines (sections of the
+    # paragraphs after them) and one "…………" are not passages.
+    assert [p.paragraph for p in passages] == list(range(1, 47))
     assert not any(p.text.strip("…") == "" for p in passages)
     by_start = {p.text[:10]: p for p in passages}
     assert by_start["加强党性修养是党员、"].section.startswith("在锤炼党性上力行")
     assert by_start["江西省上犹县一个小山"].section is None
-    heading = by_start["在锤炼党性上力行"]
-    assert heading.paragraph == by_start["加强党性修养是党员、"].paragraph
+    assert "在锤炼党性上力行" not in {p.text for p in passages}
     for p in passages:
         assert text[p.start : p.end] == p.text
         assert not p.text.startswith("\u3000")
@@ -37,25 +35,25 @@ def test_blank_line_paragraphs_join_hard_wrapped_lines_and_markdown_headings():
     text = "# Guide\n\nFirst line of a paragraph\nthat wraps here.\n\nSecond paragraph.\n\n## Details\n\n中文第一行\n接着第二行。\n"
     passages = passages_of(text, "guide.md")
     assert [p.text for p in passages] == [
-        "Guide",
         "First line of a paragraph that wraps here.",
         "Second paragraph.",
-        "Details",
         "中文第一行接着第二行。",
     ]
-    assert [p.section for p in passages] == ["Guide", "Guide", "Guide", "Details", "Details"]
-    assert [p.paragraph for p in passages] == [1, 1, 2, 3, 3]
+    assert [p.section for p in passages] == ["Guide", "Guide", "Details"]
+    assert [p.paragraph for p in passages] == [1, 2, 3]
 
 
-def test_short_lines_of_a_manual_are_facts_and_headings_stay_searchable():
+def test_short_lines_of_a_manual_are_facts_and_no_heading_is_lost():
     passages = passages_of("Router X100\nDefault password: admin\nPort: 8080\n默认端口：8080\nReset\n")
-    assert [(p.text, p.section) for p in passages] == [
-        ("Router X100", "Router X100"),
-        ("Default password: admin", "Router X100"),
-        ("Port: 8080", "Router X100"),
-        ("默认端口：8080", "Router X100"),
-        ("Reset", "Reset"),
+    # A heading that labels no paragraph (here the last line) is a passage itself.
+    assert [(p.text, p.section, p.paragraph) for p in passages] == [
+        ("Default password: admin", "Router X100", 1),
+        ("Port: 8080", "Router X100", 2),
+        ("默认端口：8080", "Router X100", 3),
+        ("Reset", "Reset", 4),
     ]
+    word_headings = split_passages(Document("h.docx", "", (Block("A", 1), Block("B", 2), Block("C", 2), Block("c.", 0))))
+    assert [(p.text, p.section) for p in word_headings] == [("B", "A — B"), ("c.", "A — C")]
 
 
 def test_one_paragraph_per_line_when_there_are_no_blank_lines():
