@@ -41,6 +41,12 @@ def test_pdf_passages_keep_their_page_and_section_and_lose_running_headers():
     assert [p.page for p in found if p.section == "3 Contacts 联系方式"] == [3, 3]
 
 
+def test_numbered_headings_atop_every_page_are_not_taken_for_running_headers():
+    pages = [(f"Chapter {n} Rules", [f"Rule text number {n} for the harbor office."]) for n in (4, 7, 9)]
+    found = passages("rules.pdf", documents.pdf_bytes(pages, header="Page header", footer="Page footer"))
+    assert [(p.section, p.page) for p in found] == [("Chapter 4 Rules", 1), ("Chapter 7 Rules", 2), ("Chapter 9 Rules", 3)]
+
+
 def test_pdf_lines_are_joined_across_hyphens_and_without_spaces_in_cjk():
     assert join_lines(["an inter-", "national office"]) == "an international office"
     assert join_lines(["a well-", "Known name"]) == "a well- Known name"

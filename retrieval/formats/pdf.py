@@ -18,6 +18,9 @@ from . import Block, Extracted, FormatError
 
 # Lines at each end of a page where headers, footers and page numbers sit.
 _EDGE_LINES = 3
+# Running headers and footers are short; a longer line is body text, even
+# when similar lines open every page.
+_RUNNING_MAX_CHARS = 80
 _PAGE_NUMBER = re.compile(r"^(?:(?:page|p\.)\s*)?[-–—]?\s*\d{1,4}\s*[-–—]?(?:\s*(?:of|/)\s*\d{1,4})?$|^第\s*\d{1,4}\s*页(?:\s*[/，,]?\s*共\s*\d{1,4}\s*页)?$", re.I)  # fmt: skip
 _CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]")
 
@@ -96,15 +99,31 @@ def _blocks(pages: list[list[str]]) -> Extracted:
 
 
 def _running_lines(pages: list[list[str]]) -> set[str]:
-    """Masked lines found near the edge of at least half the pages (and two)."""
+    """Masked lines found near the edge of at least half the pages (and two)
+    whose numbers are the same on every page or count the pages ("Page 7",
+    "7 | Manual"): a numbered heading at the top of each page is not a header."""
     if len(pages) < 2:
         return set()
-    counts: dict[str, int] = {}
-    for lines in pages:
+    seen: dict[str, list[tuple[int, tuple[int, ...]]]] = {}
+    for number, lines in enumerate(pages):
         content = [line for line in lines if line]
-        for key in {_mask(line) for line in content[:_EDGE_LINES] + content[-_EDGE_LINES:]}:
-            counts[key] = counts.get(key, 0) + 1
-    return {key for key, count in counts.items() if count >= max(2, (len(pages) + 1) // 2)}
+        for line in dict.fromkeys(content[:_EDGE_LINES] + content[-_EDGE_LINES:]):
+            if len(line) > _RUNNING_MAX_CHARS:
+                continue
+            numbers = tuple(int(n) for n in re.findall(r"\d+", line))
+            seen.setdefault(_mask(line), []).append((number, numbers))
+    return {
+        key
+        for key, found in seen.items()
+        if len({page for page, _ in found}) >= max(2, (len(pages) + 1) // 2) and _fixed_or_counting(found)
+    }
+
+
+def _fixed_or_counting(found: list[tuple[int, tuple[int, ...]]]) -> bool:
+    if len({numbers for _, numbers in found}) == 1:
+        return True
+    width = len(found[0][1])
+    return any(len({numbers[i] - page for page, numbers in found}) == 1 for i in range(width))
 
 
 def _mask(line: str) -> str:
