@@ -26,7 +26,7 @@ from retrieval.formats import format_of
 from retrieval.types import Answer, DocumentInfo, Turn
 
 from .access import ChatRateLimit, Gate
-from .format import button_label, escape, render_answer, render_passage
+from .format import LIMIT, button_label, escape, render_answer, render_passage, split_text
 from .memory import ChatMemory
 from .texts import HELP, language_of, text
 
@@ -268,7 +268,9 @@ class Citebot:
         names = "\n".join(_listed(d) for d in indexed[:_DOCUMENTS_LISTED])
         if len(indexed) > _DOCUMENTS_LISTED:
             names += f"\n… (+{len(indexed) - _DOCUMENTS_LISTED})"
-        await reply(update.effective_message, escape(text("documents", language, count=len(indexed), names=names)))
+        # Names are up to 200 characters: a long list takes more than one message.
+        for piece in split_text(text("documents", language, count=len(indexed), names=names), LIMIT):
+            await reply(update.effective_message, escape(piece))
 
     async def remove(self, update: Update, context: Context) -> None:
         message = update.effective_message
