@@ -20,6 +20,9 @@ from embeddings import EmbeddingModelError
 from retrieval.errors import CitebotError, InputError
 
 EXIT_ERROR = 1
+# `citebot index` indexed the readable files but skipped others (listed on stderr).
+EXIT_SKIPPED = 3
+SUPPORTED_FILES = ".pdf, .docx, .html, .txt or .md"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -65,31 +68,53 @@ def cmd_index(args, settings: Settings) -> int:
     from retrieval.document_names import check_visible
     from retrieval.ingest import find_documents, read_document
 
-    files = find_documents([Path(p) for p in args.paths])
-    if not files:
-        raise InputError("no .txt or .md files found in the given paths")
-    for name, _ in files:
+    found = find_documents([Path(p) for p in args.paths])
+    for name, _ in found.files:
         check_visible(name)
     encoding = args.encoding or settings.ingest.encoding
-    documents = [read_document(n, p, encoding=encoding, max_bytes=settings.ingest.max_file_bytes) for n, p in files]
+    documents, skipped = [], list(found.skipped)
+    for name, path in found.files:
+        try:
+            documents.append(read_document(name, path, encoding=encoding, max_bytes=settings.ingest.max_file_bytes))
+        except InputError as exc:
+            skipped.append((str(path), _without_source(str(exc), str(path))))
+    if not documents:
+        if len(skipped) == 1:
+            raise InputError(f"{skipped[0][0]}: {skipped[0][1]}")
+        for file, reason in skipped:
+            print(f"citebot: skipped {file}: {reason}", file=sys.stderr)
+        raise InputError(f"nothing to index: no readable {SUPPORTED_FILES} files in the given paths")
     _check_not_locked(settings)
     from retrieval.engine import Engine
 
     engine = Engine.for_writing(settings)
+    # A file that is there but unreadable keeps its previous version under
+    # --prune: a damaged copy must not cost the document.
+    present = {name for name, _ in found.files}
     with _progress_bar() as progress:
         report = engine.update(
             documents=documents,
-            keep_only={d.name for d in documents} if args.prune else None,
+            keep_only=present if args.prune else None,
             rebuild=args.rebuild,
             progress=progress,
         )
+    for document in documents:
+        if document.skipped:
+            print(f"{document.name}: left out {', '.join(document.skipped)}")
+    for file, reason in skipped:
+        print(f"citebot: skipped {file}: {reason}", file=sys.stderr)
     print(
         f"indexed {len(documents)} documents into {settings.index.dir} (version {report.version}): "
         f"{len(report.added)} added, {len(report.updated)} updated, {len(report.unchanged)} unchanged, "
         f"{len(report.removed)} removed; {report.passages} passages, {report.embedded} embedded "
-        f"in {report.embed_seconds:.2f} s"
+        f"in {report.embed_seconds:.2f} s" + (f"; {len(skipped)} files skipped" if skipped else "")
     )
-    return 0
+    return EXIT_SKIPPED if skipped else 0
+
+
+def _without_source(message: str, source: str) -> str:
+    """A reader's message without the leading "path: ", which the report puts first."""
+    return message.removeprefix(f"{source}: ")
 
 
 def _check_not_locked(settings: Settings) -> None:
@@ -259,7 +284,11 @@ def _parser() -> argparse.ArgumentParser:
         p.set_defaults(run=run)
         return p
 
-    p = command("index", cmd_index, "index .txt/.md files and folders (only changed documents are re-embedded)")
+    p = command(
+        "index", cmd_index,
+        "index PDF, DOCX, HTML, .txt and .md files and folders (only changed documents are re-embedded); "
+        f"exits {EXIT_SKIPPED} if some files were skipped",
+    )
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.add_argument("--encoding", help="file encoding, e.g. gb18030 (default: detect UTF-8 / GB18030)")
     p.add_argument("--prune", action="store_true", help="remove indexed documents that are not in PATHs")

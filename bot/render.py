@@ -14,7 +14,12 @@ def not_found(question: str) -> str:
 
 def citation_heading(c: Citation) -> str:
     section = f" ({c.section})" if c.section else ""
-    return f"[{c.n}] {c.document} ¶{c.paragraph}{section}"
+    return f"[{c.n}] {c.document}{page_mark(c.page)} ¶{c.paragraph}{section}"
+
+
+def page_mark(page: int | None) -> str:
+    """" p. N" for a PDF passage, nothing for formats without pages."""
+    return f" p. {page}" if page is not None else ""
 
 
 def trim(text: str, limit: int) -> str:

@@ -70,6 +70,7 @@ class TelegramSettings:
     api_base_url: str
     allowed_user_ids: tuple[int, ...]
     allowed_chat_ids: tuple[int, ...]
+    admin_user_ids: tuple[int, ...]
     rate_limit_per_minute: int
     max_question_chars: int
     workers: int

@@ -25,7 +25,7 @@ from .decide import SHIPPED_MODEL, AnswerModel, Decider
 from .document_names import check_visible
 from .errors import DocumentTooLargeError, IndexBusyError, InputError
 from .extract import short_answer
-from .ingest import Document, decode_text
+from .ingest import Document, decode_text, document_from_bytes
 from .indexer import IndexReport, Progress, update_index
 from .lexical import BM25
 from .search import SearchResult, make_query, search
@@ -188,6 +188,18 @@ class Engine:
         self.update(documents=[Document(name, text)], max_passages=self.settings.ingest.max_passages_per_document)
         return next(d for d in self.documents() if d.name == name)
 
+    def add_file(self, name: str, data: bytes) -> DocumentInfo:
+        """Add or replace a document from an uploaded file (PDF, DOCX, HTML,
+        text), read exactly as `citebot index` reads a file of that name."""
+        name = name.strip() if isinstance(name, str) else ""
+        if not _DOCUMENT_NAME.match(name) or name in (".", ".."):
+            raise InputError("a document name must be 1-200 characters without slashes or control characters")
+        limit = self.settings.ingest.max_file_bytes
+        if len(data) > limit:
+            raise InputError(f"{name}: file is too large ({len(data):,} bytes; the limit is {limit:,})")
+        self.update(documents=[document_from_bytes(name, data, encoding=self.settings.ingest.encoding)])
+        return next(d for d in self.documents() if d.name == name)
+
     def remove_document(self, name: str) -> None:
         self.update(remove=[name])
 
@@ -237,7 +249,10 @@ def check_question(question: str, max_chars: int) -> str:
 
 def _citations(hits: list[Hit]) -> list[Citation]:
     return [
-        Citation(h.rank, h.passage.document, h.passage.paragraph, h.passage.section, h.passage.text, round(h.fused, 4))
+        Citation(
+            h.rank, h.passage.document, h.passage.paragraph, h.passage.section, h.passage.text, round(h.fused, 4),
+            page=h.passage.page,
+        )
         for h in hits
     ]
 

@@ -90,7 +90,7 @@ def update_index(
                     f"document {document.name!r} has {len(split):,} passages, more than the limit of "
                     f"{max_passages:,} (ingest.max_passages_per_document); split it into smaller documents"
                 )
-            entries[document.name] = _DocumentEntry(document.sha256, now(), split)
+            entries[document.name] = _DocumentEntry(document.sha256, now(), split, document.pages)
             (report.updated if old is not None else report.added).append(document.name)
 
         if previous is not None and not report.changed and reusable:
@@ -108,10 +108,7 @@ def update_index(
             vectors=vectors,
             pieces=pieces,
             piece_tokens=piece_tokens,
-            documents={
-                name: {"sha256": e.sha256, "passages": len(e.passages), "indexed_at": e.indexed_at}
-                for name, e in sorted(entries.items())
-            },
+            documents={name: e.manifest_entry() for name, e in sorted(entries.items())},
             hnsw={"m": settings.index.hnsw_m, "ef_construction": settings.index.hnsw_ef_construction},
         )
         report.passages, report.version = manifest.passages, manifest.version
@@ -123,6 +120,12 @@ class _DocumentEntry:
     sha256: str
     indexed_at: str
     passages: list[StoredPassage]
+    pages: int | None = None
+
+    def manifest_entry(self) -> dict:
+        entry = {"sha256": self.sha256, "passages": len(self.passages), "indexed_at": self.indexed_at}
+        # Only PDFs have pages; other entries stay as older citebots wrote them.
+        return entry | ({"pages": self.pages} if self.pages is not None else {})
 
 
 def _previous_documents(previous: Snapshot | None) -> dict[str, _DocumentEntry]:
@@ -132,7 +135,7 @@ def _previous_documents(previous: Snapshot | None) -> dict[str, _DocumentEntry]:
     for sp in previous.passages:
         by_document.setdefault(sp.passage.document, []).append(sp)
     return {
-        name: _DocumentEntry(meta["sha256"], meta["indexed_at"], by_document.get(name, []))
+        name: _DocumentEntry(meta["sha256"], meta["indexed_at"], by_document.get(name, []), meta.get("pages"))
         for name, meta in previous.manifest.documents.items()
     }
 
@@ -145,10 +148,17 @@ def _passages_of(document: Document, embedder: Embedder, settings: Settings) -> 
         count_tokens=embedder.count_tokens,
         overlap_sentences=settings.ingest.split_overlap_sentences,
     )
-    return [
-        StoredPassage(p, tokenize(p.text), text_sha(p.text), sum(map(len, sentence_pieces(p.text))))
-        for p in passages
-    ]
+    stored, section = [], None
+    for p in passages:
+        terms = tokenize(p.text)
+        if p.section and p.section != section and p.text != p.section.rpartition(" — ")[2]:
+            # Sections are not embedded; the first passage under a heading
+            # carries its words, so a question in the heading's words finds
+            # where the section starts.
+            terms += tokenize(p.section)
+        section = p.section
+        stored.append(StoredPassage(p, terms, text_sha(p.text), sum(map(len, sentence_pieces(p.text)))))
+    return stored
 
 
 @dataclass

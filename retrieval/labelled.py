@@ -69,7 +69,10 @@ def load_set(path: Path, *, withhold: float = 0.0, seed: int = 0, max_bytes: int
         files = sorted(path.glob("*.jsonl"))
         if not files:
             raise InputError(f"{path}: no *.jsonl question files")
-        documents = [read_document(n, p, max_bytes=max_bytes) for n, p in find_documents([docs])]
+        found = find_documents([docs])
+        if found.skipped:
+            raise InputError(f"{path}: cannot read " + "; ".join(f"{f}: {why}" for f, why in found.skipped))
+        documents = [read_document(n, p, max_bytes=max_bytes) for n, p in found.files]
         items = [item for f in files for item in read_jsonl(f)]
         return LabelledSet(path.name, items, documents, path.resolve())
     if not path.is_file():

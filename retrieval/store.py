@@ -113,7 +113,7 @@ class Snapshot:
     def info(self) -> IndexInfo:
         m = self.manifest
         documents = [
-            DocumentInfo(name, d["passages"], d["sha256"], d["indexed_at"])
+            DocumentInfo(name, d["passages"], d["sha256"], d["indexed_at"], d.get("pages"))
             for name, d in sorted(m.documents.items())
         ]
         return IndexInfo(m.version, documents, m.passages, m.model_id, m.dim, m.kind, m.built_at)

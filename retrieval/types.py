@@ -17,6 +17,9 @@ class Passage:
     text: str
     start: int  # character offsets into the decoded document
     end: int
+    # 1-based PDF page the passage starts on; None for other formats (and for
+    # indexes written before pages existed, which still load).
+    page: int | None = None
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,7 @@ class Citation:
     section: str | None
     text: str
     score: float
+    page: int | None = None  # PDF page, 1-based
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,7 @@ class DocumentInfo:
     passages: int
     sha256: str
     indexed_at: str
+    pages: int | None = None  # for PDFs
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,9 @@ real python-telegram-bot talks to it exactly as it would to Telegram.
 
 Tests push updates (messages, edits, button presses), read back what the bot
 sent, and can make the next calls to a method fail with 429 (flood control)
-or 502 (an outage). `TelegramHtml` reads a sent message as Telegram would.
+or 502 (an outage). Files users send are served as Telegram serves them:
+getFile, then a download from /file/bot<token>/<file_path>, with the Bot
+API's 20 MB limit. `TelegramHtml` reads a sent message as Telegram would.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote
 
 BOT_USER = {
     "id": 700000001,
@@ -37,6 +39,17 @@ _JSON_FIELDS = {
     "reply_to_message_id", "allow_sending_without_reply", "max_connections", "drop_pending_updates",
     "message_thread_id",
 }  # fmt: skip
+# getFile refuses larger files: bots cannot download them from Telegram's servers.
+DOWNLOAD_LIMIT = 20 * 1024 * 1024
+
+
+class BotApiError(Exception):
+    """Raised by a method to answer as Telegram does when it refuses a call."""
+
+    def __init__(self, code: int, description: str):
+        super().__init__(description)
+        self.code = code
+        self.description = description
 
 
 @dataclass
@@ -46,6 +59,7 @@ class Call:
     at: float
     status: int = 200
     result: Any = None
+    error: str = ""
 
 
 @dataclass
@@ -66,6 +80,7 @@ class FakeBotApi:
         self._message_ids = itertools.count(1)
         self._failures: dict[str, _Failure] = {}
         self._chats: dict[int, dict] = {}
+        self._files: dict[str, tuple[str, bytes, int]] = {}  # file_id -> file_path, bytes, declared size
         self._changed = threading.Condition()
         self._closed = False
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
@@ -148,6 +163,14 @@ class FakeBotApi:
         }
         return self.push("callback_query", query if data is None else {**query, "data": data})
 
+    def document(self, data: bytes, file_name: str, *, file_size: int | None = None) -> dict:
+        """A file as it appears in a message's `document`, stored for getFile;
+        `file_size` can claim more than `data` holds, as for a file too big to fetch."""
+        file_id = f"doc{next(self._message_ids)}"
+        size = len(data) if file_size is None else file_size
+        self._files[file_id] = (f"documents/{file_id}_{file_name}", data, size)
+        return {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_name": file_name, "file_size": size}
+
     def fail_next(self, method: str, times: int = 1, *, retry_after: int | None = None) -> None:
         """Answer the next `times` calls to `method` with 429 (when retry_after
         is given, as flood control does) or else 502 (as during an outage)."""
@@ -204,7 +227,10 @@ class FakeBotApi:
             elif answer is None:
                 call.status = 404
             else:
-                call.result = answer(params)
+                try:
+                    call.result = answer(params)
+                except BotApiError as err:
+                    call.status, call.error = err.code, err.description
             self._changed.notify_all()
         if call.status == 429:
             return 429, {
@@ -215,6 +241,8 @@ class FakeBotApi:
             }
         if call.status == 502:
             return 502, {"ok": False, "error_code": 502, "description": "Bad Gateway"}
+        if call.error:
+            return call.status, {"ok": False, "error_code": call.status, "description": call.error}
         if call.status == 404:
             return 404, {"ok": False, "error_code": 404, "description": "Not Found: method not found"}
         return 200, {"ok": True, "result": call.result}
@@ -272,6 +300,24 @@ class FakeBotApi:
     def _api_setMyCommands(self, params: dict) -> bool:
         return True
 
+    def _api_getFile(self, params: dict) -> dict:
+        stored = self._files.get(params.get("file_id", ""))
+        if stored is None:
+            raise BotApiError(400, "Bad Request: invalid file_id")
+        path, _, size = stored
+        if size > DOWNLOAD_LIMIT:
+            raise BotApiError(400, "Bad Request: file is too big")
+        file_id = params["file_id"]
+        return {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_size": size, "file_path": path}
+
+    def _download(self, path: str) -> bytes | None:
+        """A file's bytes by its file_path, recorded as a "download" call."""
+        with self._changed:
+            found = next((data for file_path, data, _ in self._files.values() if file_path == path), None)
+            self.calls.append(Call("download", {"file_path": path}, time.monotonic(), 200 if found is not None else 404))
+            self._changed.notify_all()
+        return found
+
 
 class TelegramHtml(HTMLParser):
     """Reads a message the way Telegram does: only its few tags are markup,
@@ -320,6 +366,15 @@ def _handler_for(api: FakeBotApi) -> type[BaseHTTPRequestHandler]:
                 self.wfile.write(payload)
             except (BrokenPipeError, ConnectionResetError):
                 pass  # a long poll the bot cancelled while stopping
+
+        def do_GET(self) -> None:
+            prefix, path = f"/file/bot{api.token}/", unquote(self.path)  # PTB quotes the token's colon
+            data = api._download(path[len(prefix) :]) if path.startswith(prefix) else None
+            self.send_response(200 if data is not None else 404)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Content-Length", str(len(data or b"")))
+            self.end_headers()
+            self.wfile.write(data or b"")
 
         def log_message(self, format: str, *args: object) -> None:
             pass  # request lines hold the token; the tests read `calls` instead

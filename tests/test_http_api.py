@@ -19,6 +19,7 @@ import pytest
 
 from bot.http_api import background_server, create_app
 
+from . import documents
 from .conftest import ROOT, cache_dir
 
 TOKEN = "test-token-7f3a"
@@ -122,7 +123,7 @@ def test_search_returns_ranked_passages_with_scores(client: httpx.Client) -> Non
     assert [h["rank"] for h in hits] == list(range(1, len(hits) + 1)) and 0 < len(hits) <= 4
     for hit in hits:
         assert set(hit) == {
-            "rank", "id", "document", "paragraph", "section", "text", "start", "end", "dense", "lexical", "fused"
+            "rank", "id", "document", "paragraph", "page", "section", "text", "start", "end", "dense", "lexical", "fused"
         }
     assert "answer" not in body
 
@@ -359,6 +360,45 @@ def test_json_sent_as_another_media_type_is_415(client: httpx.Client, content_ty
     error_of(added, 415, "unsupported_media_type")
     # A JSON subtype is JSON.
     assert client.post("/v1/ask", content=body, headers=AUTH | {"Content-Type": "application/vnd.api+json"}).status_code == 200
+
+
+def test_files_are_uploaded_as_multipart_with_the_same_limits_and_errors(make_engine: Any) -> None:
+    engine = make_engine(SMALL_CORPUS)
+    with api_client(engine) as client:
+        pdf = documents.pdf_bytes()
+        added = client.post("/v1/documents", files={"file": ("manual.pdf", pdf, "application/pdf")}, headers=AUTH)
+        assert added.status_code == 201, added.text
+        assert added.json()["name"] == "manual.pdf" and added.json()["pages"] == 3
+        answer = client.post("/v1/ask", json={"question": "档案阅览室的押金是多少？"}, headers=AUTH).json()
+        assert not answer["abstained"]
+        assert (answer["citations"][0]["document"], answer["citations"][0]["page"]) == ("manual.pdf", 2)
+        # Named by a field rather than the file; sent again, it replaces.
+        form = {"name": "Handbook.docx"}
+        docx = ("ignored.docx", documents.docx_bytes())
+        assert client.post("/v1/documents", files={"file": docx}, data=form, headers=AUTH).status_code == 201
+        assert client.post("/v1/documents", files={"file": docx}, data=form, headers=AUTH).status_code == 200
+        assert {d["name"] for d in client.get("/v1/documents", headers=AUTH).json()["documents"]} >= {
+            "manual.pdf", "Handbook.docx",
+        }
+
+        def refused(files: dict, status: int, code: str, **kw: Any) -> str:
+            return error_of(client.post("/v1/documents", files=files, headers=AUTH, **kw), status, code)["message"]
+
+        locked = documents.pdf_bytes(encrypt="secret")
+        assert "encrypted with a password" in refused({"file": ("locked.pdf", locked)}, 422, "invalid_input")
+        assert "is a PDF; rename it" in refused({"file": ("lies.txt", pdf)}, 422, "invalid_input")
+        assert "unsupported file type" in refused({"file": ("photo.png", b"\x89PNG")}, 422, "invalid_input")
+        assert "body.file" in refused({"other": ("a.txt", b"x")}, 422, "invalid_request")
+        assert "body.name" in refused({"file": ("a.txt", b"x")}, 422, "invalid_request", data={"name": "../a.txt"})
+        refused({"file": ("big.html", b"<p>" + b"x" * MAX_BODY + b"</p>")}, 413, "body_too_large")
+        assert "Handbook.docx" in {d.name for d in engine.documents()}  # nothing lost on the way
+
+
+def test_the_schema_documents_both_document_bodies(client: httpx.Client) -> None:
+    body = client.get("/openapi.json").json()["paths"]["/v1/documents"]["post"]["requestBody"]
+    assert set(body["content"]) == {"application/json", "multipart/form-data"}
+    upload = body["content"]["multipart/form-data"]["schema"]
+    assert upload["properties"]["file"]["format"] == "binary" and upload["required"] == ["file"]
 
 
 @pytest.mark.parametrize(

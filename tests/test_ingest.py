@@ -3,6 +3,7 @@ from pathlib import Path
 import pytest
 
 from retrieval.errors import InputError
+from retrieval.formats import Block
 from retrieval.ingest import Document, decode_text, find_documents, read_document, split_passages
 from retrieval.sentences import split_sentences
 
@@ -16,7 +17,8 @@ def passages_of(text: str, name: str = "doc.txt", **kw):
 def test_sample_corpus_paragraphs_sections_and_offsets():
     text = SAMPLE.read_text(encoding="utf-8")
     passages = passages_of(text)
-    # 53 indentation-separated pieces: 6 heading lines and one "…………" are not passages.
+    # 53 indentation-separated pieces: 6 heading lines (sections of the
+    # paragraphs after them) and one "…………" are not passages.
     assert [p.paragraph for p in passages] == list(range(1, 47))
     assert not any(p.text.strip("…") == "" for p in passages)
     by_start = {p.text[:10]: p for p in passages}
@@ -39,6 +41,19 @@ def test_blank_line_paragraphs_join_hard_wrapped_lines_and_markdown_headings():
     ]
     assert [p.section for p in passages] == ["Guide", "Guide", "Details"]
     assert [p.paragraph for p in passages] == [1, 2, 3]
+
+
+def test_short_lines_of_a_manual_are_facts_and_no_heading_is_lost():
+    passages = passages_of("Router X100\nDefault password: admin\nPort: 8080\n默认端口：8080\nReset\n")
+    # A heading that labels no paragraph (here the last line) is a passage itself.
+    assert [(p.text, p.section, p.paragraph) for p in passages] == [
+        ("Default password: admin", "Router X100", 1),
+        ("Port: 8080", "Router X100", 2),
+        ("默认端口：8080", "Router X100", 3),
+        ("Reset", "Reset", 4),
+    ]
+    word_headings = split_passages(Document("h.docx", "", (Block("A", 1), Block("B", 2), Block("C", 2), Block("c.", 0))))
+    assert [(p.text, p.section) for p in word_headings] == [("B", "A — B"), ("c.", "A — C")]
 
 
 def test_one_paragraph_per_line_when_there_are_no_blank_lines():
@@ -109,8 +124,19 @@ def test_finding_documents(tmp_path: Path):
     (tmp_path / "sub" / "b.md").write_text("B.", encoding="utf-8")
     (tmp_path / "sub" / "c.pdf").write_bytes(b"%PDF")
     (tmp_path / ".hidden.txt").write_text("H.", encoding="utf-8")
-    assert [name for name, _ in find_documents([tmp_path])] == ["a.txt", "sub/b.md"]
+    (tmp_path / "sub" / "d.png").write_bytes(b"\x89PNG")
+    found = find_documents([tmp_path])
+    assert [name for name, _ in found.files] == ["a.txt", "sub/b.md", "sub/c.pdf"]
+    assert [(Path(file).name, reason.split(" (")[0]) for file, reason in found.skipped] == [
+        ("d.png", "unsupported file type")
+    ]
     with pytest.raises(InputError, match="no such file"):
         find_documents([tmp_path / "missing"])
-    with pytest.raises(InputError, match="unsupported file type"):
-        find_documents([tmp_path / "sub" / "c.pdf"])
+    assert find_documents([tmp_path / "sub" / "d.png"]).skipped[0][1].startswith("unsupported file type")
+
+
+@pytest.mark.parametrize("encoding", ["auto", "utf-16"])
+def test_utf16_with_a_byte_order_mark_is_read_with_or_without_naming_it(encoding: str):
+    text = "　　第一段文字，UTF-16 编码。\n"
+    assert decode_text(text.encode("utf-16"), encoding=encoding) == text
+    assert decode_text(text.encode("utf-16-le"), encoding="utf-16-le") == text

@@ -19,10 +19,11 @@ import pytest
 
 from bot.telegram import TelegramSetupError, build_application, run
 from bot.telegram.app import ALLOWED_UPDATES
-from bot.telegram.format import LIMIT, tg_len
+from bot.telegram.format import LIMIT, escape, tg_len
 from bot.telegram.texts import text
 from retrieval.engine import Engine
 from retrieval.types import Turn
+from tests import documents
 from tests.fake_bot_api import BOT_USER, FakeBotApi, TelegramHtml
 
 TOKEN = "123456789:AAHfakeTOKENfakeTOKENfakeTOKENfake_x"
@@ -540,3 +541,61 @@ def test_run_webhook_checks_the_secret_token(api, engine, monkeypatch, unused_po
         assert len(api.sent(1901)) == 1  # the update with the wrong secret was dropped
 
     run_during(conversation, engine, settings, webhook_url=hook, listen="127.0.0.1", port=unused_port)
+
+
+# ------------------------------------------------------ documents from chats
+
+ADMIN = 4242
+
+
+def test_an_admin_adds_a_pdf_by_sending_it_and_questions_cite_its_pages(api, make_engine, start_bot):
+    engine = make_engine({"harbour.md": "# Port Ellery\n\nThe harbour of Port Ellery has twelve fishing boats."})
+    start_bot(engine, admin_user_ids=(ADMIN,))
+    chat = api.private_chat(ADMIN)
+    pdf = api.document(documents.pdf_bytes(), "manual.pdf")
+    api.send(chat, document=pdf, language="zh")
+    [added] = api.wait_sent(ADMIN, timeout=60)
+    passages = next(d.passages for d in engine.documents() if d.name == "manual.pdf")
+    assert added.params["text"] == text("added", "zh", name="manual.pdf", passages=passages, pages="，共 3 页")
+    assert [c.params["file_id"] for c in api.called("getFile")] == [pdf["file_id"]]
+    assert api.called("download")
+
+    api.send(chat, "档案阅览室的押金是多少？")
+    [_, answer] = api.wait_sent(ADMIN, 2, timeout=30)
+    assert "三百二十元" in answer.params["text"] and "[1] manual.pdf p. 2 ¶" in answer.params["text"]
+    buttons = [b["text"] for row in answer.params["reply_markup"]["inline_keyboard"] for b in row]
+    assert buttons[0] == "📖 [1] p. 2 ¶4"
+
+    api.send(chat, "/documents")
+    listing = api.wait_sent(ADMIN, 3)[2].params["text"]
+    assert "• manual.pdf (" in listing and ", 3 p.)" in listing and "• harbour.md (" in listing
+    api.send(chat, "/remove manual.pdf")
+    assert api.wait_sent(ADMIN, 4)[3].params["text"] == "🗑 Removed manual.pdf."
+    assert [d.name for d in engine.documents()] == ["harbour.md"]
+
+
+def test_others_sending_files_are_refused_and_nothing_is_fetched_or_indexed(api, make_engine, start_bot):
+    engine = make_engine({"harbour.md": "# Port Ellery\n\nThe harbour of Port Ellery has twelve fishing boats."})
+    start_bot(engine, admin_user_ids=(ADMIN,))
+    api.send(api.private_chat(5151), document=api.document(documents.docx_bytes(), "handbook.docx"))
+    [refusal] = api.wait_sent(5151)
+    assert refusal.params["text"] == escape(text("admins_only", "en"))
+    api.send(api.private_chat(5151), "/remove harbour.md")
+    assert api.wait_sent(5151, 2)[1].params["text"] == escape(text("admins_only", "en"))
+    assert not api.called("getFile") and [d.name for d in engine.documents()] == ["harbour.md"]
+
+
+def test_an_admins_unusable_files_are_refused_with_the_reason(api, make_engine, start_bot):
+    engine = make_engine({"harbour.md": "# Port Ellery\n\nThe harbour of Port Ellery has twelve fishing boats."})
+    start_bot(engine, admin_user_ids=(ADMIN,))
+    chat = api.private_chat(ADMIN)
+    api.send(chat, document=api.document(b"x" * 100, "big.pdf", file_size=25_000_000))
+    [big] = api.wait_sent(ADMIN)
+    assert big.params["text"] == text("too_big", "en", size="25", limit="20")
+    assert not api.called("getFile")  # over the Bot API's limit: not even asked for
+    api.send(chat, document=api.document(documents.pdf_bytes(encrypt="secret"), "locked.pdf"))
+    locked = api.wait_sent(ADMIN, 2, timeout=30)[1].params["text"]
+    assert locked.startswith("❌ Not added: locked.pdf: the PDF is encrypted with a password")
+    api.send(chat, document=api.document(b"\x89PNG", "photo.png"))
+    assert api.wait_sent(ADMIN, 3)[2].params["text"] == escape(text("bad_type", "en"))
+    assert [d.name for d in engine.documents()] == ["harbour.md"]

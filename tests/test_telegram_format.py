@@ -34,6 +34,19 @@ def answer(short: str = "设置“党员先锋岗”。", citations: list[Citati
 # ------------------------------------------------------------------ rendering
 
 
+def test_a_pdf_citation_shows_its_page_everywhere_and_others_do_not():
+    from bot.render import citation_heading
+    from bot.telegram.format import button_label
+
+    on_page = citation(1, document="manual.pdf", paragraph=4, page=2, section="Opening hours")
+    assert citation_heading(on_page) == "[1] manual.pdf p. 2 ¶4 (Opening hours)"
+    assert citation_heading(citation(1)) == "[1] news.txt ¶9"
+    assert button_label(on_page) == "📖 [1] p. 2 ¶4"
+    [message] = render_answer(answer(citations=[on_page]), 300)
+    assert "<b>[1] manual.pdf p. 2 ¶4 · Opening hours</b>" in message
+    assert render_passage(on_page)[0].startswith("<b>[1] manual.pdf p. 2 ¶4")
+
+
 def test_answer_comes_first_then_numbered_citations_with_quotes():
     cited = [citation(1), citation(2, paragraph=12, section="在锤炼党性上力行")]
     [message] = render_answer(answer(citations=cited), 300)

@@ -10,9 +10,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from functools import partial
+from typing import TYPE_CHECKING, Annotated, Any, Callable, NoReturn
 
-from fastapi import APIRouter, Depends, FastAPI, Path, Query, Response
+from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.concurrency import run_in_threadpool
@@ -25,13 +26,15 @@ from .auth import BearerAuth
 from .body import RequestBodyGuard
 from .errors import install_error_handlers
 from .models import (
+    DOCUMENT_BODY,
     AnswerOut,
     AskRequest,
-    DocumentIn,
     DocumentListOut,
     DocumentName,
     DocumentOut,
     ErrorOut,
+    document_from_json,
+    uploaded_file,
     HealthOut,
     HitOut,
     IndexOut,
@@ -170,13 +173,23 @@ def _v1_routes(engine: Engine, settings: Settings, auth: BearerAuth) -> APIRoute
         responses={200: {"model": DocumentOut, "description": "An existing document was replaced."}}
         | _errors(400, 401, 403, 409, 413, 415, 422, 503),
         tags=["documents"],
+        openapi_extra={"requestBody": DOCUMENT_BODY},
     )
-    async def put_document(document: DocumentIn, response: Response) -> DocumentOut:
-        """Add a document (201), or replace the one with the same name (200). Plain text or Markdown."""
+    async def put_document(request: Request, response: Response) -> DocumentOut:
+        """Add a document (201), or replace the one with the same name (200): JSON with the
+        text of a plain-text or Markdown document, or a file upload (PDF, DOCX, HTML, TXT, MD)
+        named after the file unless a `name` field says otherwise."""
+        add: Callable[[], Any]
+        if request.headers.get("content-type", "").startswith("multipart/form-data"):
+            name, data = await uploaded_file(request)
+            add = partial(engine.add_file, name, data)
+        else:
+            document = document_from_json(await request.body(), request.headers.get("content-type", ""))
+            name, add = document.name, partial(engine.add_document, document.name, document.text)
         async with updating():
             existing = await run_in_threadpool(engine.documents)
-            info = await run_in_threadpool(engine.add_document, document.name, document.text)
-        if any(d.name == document.name for d in existing):
+            info = await run_in_threadpool(add)
+        if any(d.name == name for d in existing):
             response.status_code = 200
         return DocumentOut.from_info(info)
 

@@ -5,7 +5,8 @@ Content-Length is only a hint (it can be absent with chunked encoding, or
 wrong), so the limit is enforced on the bytes actually received. Once read,
 the body is replayed to the application; JSON must be UTF-8 (RFC 8259), so a
 body that is not is refused here with a clear message rather than surfacing as
-a vague parse error later.
+a vague parse error later. A multipart upload carries files (a PDF is binary),
+so only its size is checked here.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ class RequestBodyGuard:
             await self.app(scope, receive, send)
             return
 
-        declared = Headers(scope=scope).get("content-length", "")
+        headers = Headers(scope=scope)
+        declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > self.max_body_bytes:
             await self._too_large(scope, receive, send)
             return
@@ -48,7 +50,8 @@ class RequestBodyGuard:
         body = b"".join(chunks)
 
         try:
-            body.decode("utf-8")
+            if not headers.get("content-type", "").startswith("multipart/form-data"):
+                body.decode("utf-8")
         except UnicodeDecodeError:
             response = error_response(400, "invalid_encoding", "the request body is not valid UTF-8")
             await response(scope, receive, send)

@@ -28,7 +28,7 @@ from retrieval.errors import (
     UnknownDocumentError,
 )
 
-from .models import ErrorBody, ErrorDetail, ErrorOut
+from .models import ErrorBody, ErrorDetail, ErrorOut, is_json
 
 # Most specific first: the first class the error is an instance of wins.
 _CITEBOT_STATUS: list[tuple[type[CitebotError], int, str]] = [
@@ -107,7 +107,7 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     # reaches validation as bytes, and "should be a valid dictionary" would
     # hide what is really wrong.
     content_type = request.headers.get("content-type", "")
-    if content_type and not _is_json(content_type) and any(tuple(e.get("loc", ())) == ("body",) for e in errors):
+    if content_type and not is_json(content_type) and any(tuple(e.get("loc", ())) == ("body",) for e in errors):
         return error_response(
             415, "unsupported_media_type",
             f"the request body must be JSON sent with Content-Type: application/json (not {content_type})",
@@ -119,12 +119,6 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     ]
     summary = "; ".join(f"{d.location}: {d.message}" for d in details[:3])
     return error_response(422, "invalid_request", f"invalid request: {summary}", details=details)
-
-
-def _is_json(content_type: str) -> bool:
-    media_type = content_type.split(";", 1)[0].strip().lower()
-    kind, _, subtype = media_type.partition("/")
-    return kind == "application" and (subtype == "json" or subtype.endswith("+json"))
 
 
 def _plain(message: str) -> str:

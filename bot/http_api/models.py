@@ -7,9 +7,11 @@ it shows up in the OpenAPI schema.
 
 from __future__ import annotations
 
-from typing import Annotated
+from pathlib import PurePosixPath
+from typing import Annotated, Any, NoReturn
 
-from pydantic import AfterValidator, BaseModel, Field
+from fastapi.exceptions import RequestValidationError
+from pydantic import AfterValidator, BaseModel, Field, TypeAdapter, ValidationError
 
 from retrieval.document_names import check_visible
 from retrieval.errors import InputError
@@ -72,6 +74,7 @@ class CitationOut(BaseModel):
     n: int
     document: str
     paragraph: int
+    page: int | None = Field(description="The PDF page (1-based) the passage starts on; null for other formats.")
     section: str | None
     text: str
     score: float
@@ -92,6 +95,7 @@ class HitOut(BaseModel):
     id: str
     document: str
     paragraph: int
+    page: int | None = Field(description="The PDF page (1-based); null for other formats.")
     section: str | None
     text: str
     start: int
@@ -104,7 +108,7 @@ class HitOut(BaseModel):
     def from_hit(cls, hit: Hit) -> HitOut:
         p = hit.passage
         return cls(
-            rank=hit.rank, id=p.id, document=p.document, paragraph=p.paragraph, section=p.section,
+            rank=hit.rank, id=p.id, document=p.document, paragraph=p.paragraph, page=p.page, section=p.section,
             text=p.text, start=p.start, end=p.end, dense=hit.dense, lexical=hit.lexical, fused=hit.fused,
         )
 
@@ -119,15 +123,82 @@ class DocumentIn(BaseModel):
     text: Text = Field(min_length=1, description="Plain text or Markdown.")
 
 
+class DocumentUpload(BaseModel):
+    """A file sent as multipart/form-data."""
+
+    file: bytes = Field(json_schema_extra={"format": "binary"}, description="PDF, DOCX, HTML, TXT or MD.")
+    name: DocumentName | None = Field(default=None, description="The document's name; the file's name if omitted.")
+
+
+# Both bodies POST /v1/documents takes; it reads the body itself, so the
+# schema is declared rather than inferred.
+DOCUMENT_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {"schema": DocumentIn.model_json_schema()},
+        "multipart/form-data": {"schema": DocumentUpload.model_json_schema()},
+    },
+}
+_NAME = TypeAdapter(DocumentName)
+
+
+def is_json(content_type: str) -> bool:
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    kind, _, subtype = media_type.partition("/")
+    return kind == "application" and (subtype == "json" or subtype.endswith("+json"))
+
+
+def document_from_json(body: bytes, content_type: str) -> DocumentIn:
+    """The JSON body, or the validation error FastAPI itself would raise
+    (for a body not sent as JSON, one the error handler turns into a 415)."""
+    if not is_json(content_type):
+        raise RequestValidationError([{"type": "model_type", "loc": ("body",), "msg": "not JSON", "input": None}])
+    try:
+        return DocumentIn.model_validate_json(body)
+    except ValidationError as err:
+        raise _invalid(err, ("body",)) from None
+
+
+async def uploaded_file(request: Any) -> tuple[str, bytes]:
+    """The document name and bytes of a multipart upload."""
+    form = await request.form(max_files=1, max_fields=2)
+    upload, name = form.get("file"), form.get("name")
+    if upload is None or isinstance(upload, str):
+        _reject_field("file", "a file is required (a form field named 'file')")
+    if name is not None and not isinstance(name, str):
+        _reject_field("name", "the name must be text, not a file")
+    if not name:
+        # Browsers send a bare file name; some old ones send the whole path.
+        name = PurePosixPath((upload.filename or "").replace("\\", "/")).name
+    try:
+        name = _NAME.validate_python(name)
+    except ValidationError as err:
+        raise _invalid(err, ("body", "name")) from None
+    return name, await upload.read()
+
+
+def _invalid(err: ValidationError, prefix: tuple[str, ...]) -> RequestValidationError:
+    return RequestValidationError(
+        [{"type": e["type"], "loc": (*prefix, *e["loc"]), "msg": e["msg"]} for e in err.errors()]
+    )
+
+
+def _reject_field(field: str, message: str) -> NoReturn:
+    raise RequestValidationError([{"type": "value_error", "loc": ("body", field), "msg": message}])
+
+
 class DocumentOut(BaseModel):
     name: str
     passages: int
+    pages: int | None = Field(default=None, description="Pages of a PDF; null for other formats.")
     sha256: str
     indexed_at: str
 
     @classmethod
     def from_info(cls, info: DocumentInfo) -> DocumentOut:
-        return cls(name=info.name, passages=info.passages, sha256=info.sha256, indexed_at=info.indexed_at)
+        return cls(
+            name=info.name, passages=info.passages, pages=info.pages, sha256=info.sha256, indexed_at=info.indexed_at
+        )
 
 
 class DocumentListOut(BaseModel):

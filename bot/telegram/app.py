@@ -82,6 +82,9 @@ def build_application(engine: Any, settings: Settings) -> Application:
             CommandHandler(["start", "help"], bot.help),
             CommandHandler("about", bot.about),
             CommandHandler("ask", bot.ask),
+            CommandHandler("documents", bot.documents),
+            CommandHandler("remove", bot.remove),
+            MessageHandler(filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE & filters.Document.ALL, bot.on_document),
             MessageHandler(filters.UpdateType.MESSAGES & filters.TEXT & ~filters.COMMAND, bot.on_text),
             MessageHandler(
                 filters.UpdateType.MESSAGES & ~filters.TEXT & ~filters.StatusUpdate.ALL, bot.on_other

@@ -14,6 +14,8 @@ import re
 
 from retrieval.types import Answer, Citation
 
+from ..render import page_mark
+
 LIMIT = 4096
 # Quotes shorter than this say too little to be worth keeping; below it they
 # are dropped rather than trimmed further.
@@ -55,11 +57,11 @@ def render_passage(citation: Citation) -> list[str]:
 
 
 def button_label(citation: Citation) -> str:
-    return f"📖 [{citation.n}] ¶{citation.paragraph}"
+    return f"📖 [{citation.n}]{page_mark(citation.page)} ¶{citation.paragraph}"
 
 
 def _label(citation: Citation) -> str:
-    label = f"[{citation.n}] {escape(citation.document)} ¶{citation.paragraph}"
+    label = f"[{citation.n}] {escape(citation.document)}{page_mark(citation.page)} ¶{citation.paragraph}"
     return f"{label} · {escape(citation.section)}" if citation.section else label
 
 

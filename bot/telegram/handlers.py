@@ -12,6 +12,7 @@ import math
 import re
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager, suppress
+from pathlib import PurePosixPath
 from typing import Any, Callable, TypeVar
 
 from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity, Update
@@ -21,10 +22,11 @@ from telegram.ext import ContextTypes
 
 from config.settings import Settings
 from retrieval.errors import CitebotError
-from retrieval.types import Answer, Turn
+from retrieval.formats import format_of
+from retrieval.types import Answer, DocumentInfo, Turn
 
 from .access import ChatRateLimit, Gate
-from .format import button_label, escape, render_answer, render_passage
+from .format import LIMIT, button_label, escape, render_answer, render_passage, split_text
 from .memory import ChatMemory
 from .texts import HELP, language_of, text
 
@@ -38,6 +40,10 @@ Context = ContextTypes.DEFAULT_TYPE
 BACKOFF = (0.5, 1.0, 2.0)
 BUTTONS_PER_ROW = 3
 BUTTON_DATA = re.compile(r"^p:([0-9a-f]+\.\d+):(\d+)$")
+# The Bot API hands bots files of at most 20 MB (getFile); a self-hosted
+# server allows more, but ingest.max_file_bytes still applies.
+BOT_API_DOWNLOAD_LIMIT = 20 * 1024 * 1024
+_DOCUMENTS_LISTED = 50
 
 
 async def reply(message: Message, html: str, **kwargs: Any) -> Message:
@@ -122,6 +128,8 @@ class Citebot:
         self.telegram = settings.telegram
         self.quote_chars = settings.answer.quote_chars
         self.gate = Gate(self.telegram.allowed_user_ids, self.telegram.allowed_chat_ids)
+        self.admins = frozenset(self.telegram.admin_user_ids)
+        self.max_upload_bytes = min(BOT_API_DOWNLOAD_LIMIT, settings.ingest.max_file_bytes)
         self.rate = ChatRateLimit(self.telegram.rate_limit_per_minute)
         self.memory = ChatMemory()
         # Retrieval blocks for tens of milliseconds; on its own threads one
@@ -233,6 +241,78 @@ class Citebot:
             await reply(message, html)
         await reply(message, last, reply_markup=keyboard)
 
+    # --------------------------------------------------------------- documents
+
+    def _is_admin(self, update: Update) -> bool:
+        user = update.effective_user
+        return user is not None and user.id in self.admins
+
+    async def on_document(self, update: Update, context: Context) -> None:
+        """An admin's file in a private chat is indexed; anyone else's is refused
+        without being downloaded."""
+        message = update.effective_message
+        language = language_of(message.caption, update.effective_user)
+        document = message.document
+        if not self._is_admin(update):
+            await reply(message, escape(text("admins_only", language)))
+            return
+        name = document.file_name or ""
+        if format_of(PurePosixPath(name).suffix) is None:
+            await reply(message, escape(text("bad_type", language)))
+            return
+        if document.file_size and document.file_size > self.max_upload_bytes:
+            size, limit = _mb(document.file_size), _mb(self.max_upload_bytes)
+            await reply(message, escape(text("too_big", language, size=size, limit=limit)))
+            return
+        existed = any(d.name == name for d in await self._in_pool(self.engine.documents))
+        try:
+            async with typing(message.chat):
+                file = await context.bot.get_file(document.file_id)
+                data = bytes(await file.download_as_bytearray())
+                info = await self._in_pool(self.engine.add_file, name, data)
+        except BadRequest as err:  # e.g. "file is too big" from a server with another limit
+            await reply(message, escape(text("not_added", language, reason=err.message)))
+            return
+        except CitebotError as err:
+            await reply(message, escape(text("not_added", language, reason=str(err))))
+            return
+        pages = text("pages", language, pages=info.pages) if info.pages else ""
+        key = "replaced" if existed else "added"
+        await reply(message, escape(text(key, language, name=name, passages=info.passages, pages=pages)))
+
+    async def documents(self, update: Update, context: Context) -> None:
+        language = language_of(None, update.effective_user)
+        if not self._allowed(update):
+            await reply(update.effective_message, escape(text("refused", language)))
+            return
+        indexed = await self._in_pool(self.engine.documents)
+        if not indexed:
+            await reply(update.effective_message, escape(text("no_documents", language)))
+            return
+        names = "\n".join(_listed(d) for d in indexed[:_DOCUMENTS_LISTED])
+        if len(indexed) > _DOCUMENTS_LISTED:
+            names += f"\n… (+{len(indexed) - _DOCUMENTS_LISTED})"
+        # Names are up to 200 characters: a long list takes more than one message.
+        for piece in split_text(text("documents", language, count=len(indexed), names=names), LIMIT):
+            await reply(update.effective_message, escape(piece))
+
+    async def remove(self, update: Update, context: Context) -> None:
+        message = update.effective_message
+        language = language_of(None, update.effective_user)
+        if not self._is_admin(update):
+            await reply(message, escape(text("admins_only", language)))
+            return
+        name = command_argument(message)
+        if not name:
+            await reply(message, escape(text("remove_usage", language)))
+            return
+        try:
+            await self._in_pool(self.engine.remove_document, name)
+        except CitebotError as err:
+            await reply(message, escape(str(err)))
+            return
+        await reply(message, escape(text("removed", language, name=name)))
+
     # ----------------------------------------------------------------- buttons
 
     async def on_button(self, update: Update, context: Context) -> None:
@@ -279,3 +359,12 @@ class Citebot:
 
     def close(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _listed(document: DocumentInfo) -> str:
+    pages = f", {document.pages} p." if document.pages else ""
+    return f"• {document.name} ({document.passages} ¶{pages})"
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1_000_000:.1f}".removesuffix(".0")  # decimal, like ingest.max_file_bytes

@@ -38,6 +38,17 @@ _TEXTS = {
         "failed": "抱歉，出了点问题，请稍后再试。",
         "expired": "这条回答太久了，引用已失效，请重新提问。",
         "invalid_button": "这个按钮已失效或无效，请重新提问。",
+        "added": "✅ 已收录 {name}：{passages} 个段落{pages}。现在可以就它提问了。",
+        "replaced": "✅ 已更新 {name}：{passages} 个段落{pages}。",
+        "pages": "，共 {pages} 页",
+        "not_added": "❌ 未能收录：{reason}",
+        "admins_only": "抱歉，只有管理员可以添加或删除文档。你可以直接提问。",
+        "bad_type": "抱歉，我只能收录 PDF、DOCX、HTML、TXT 和 MD 文件。",
+        "too_big": "抱歉，这个文件太大了（{size} MB），上限是 {limit} MB。",
+        "documents": "📚 收录文档（{count} 篇）：\n{names}",
+        "no_documents": "还没有收录任何文档。",
+        "remove_usage": "请写上要删除的文档名，例如：/remove handbook.pdf（/documents 列出全部）",
+        "removed": "🗑 已删除 {name}。",
         "about": (
             "📚 收录文档：{documents} 篇（{passages} 个段落）\n{names}\n"
             "🧠 模型：{model}\n🕒 索引更新：{built}"
@@ -59,6 +70,17 @@ _TEXTS = {
         "failed": "Sorry, something went wrong. Please try again in a moment.",
         "expired": "That answer is too old and its citations have expired; please ask again.",
         "invalid_button": "That button is expired or invalid; please ask again.",
+        "added": "✅ Added {name}: {passages} passages{pages}. You can ask about it now.",
+        "replaced": "✅ Replaced {name}: {passages} passages{pages}.",
+        "pages": " from {pages} pages",
+        "not_added": "❌ Not added: {reason}",
+        "admins_only": "Sorry, only the bot's administrators can add or remove documents. You can still ask questions.",
+        "bad_type": "Sorry, I can only add PDF, DOCX, HTML, TXT and MD files.",
+        "too_big": "Sorry, that file is too big ({size} MB); the limit is {limit} MB.",
+        "documents": "📚 Documents ({count}):\n{names}",
+        "no_documents": "No documents are indexed yet.",
+        "remove_usage": "Please name the document to remove, e.g. /remove handbook.pdf (/documents lists them).",
+        "removed": "🗑 Removed {name}.",
         "about": (
             "📚 Documents: {documents} ({passages} passages)\n{names}\n"
             "🧠 Model: {model}\n🕒 Index built: {built}"
@@ -76,24 +98,28 @@ HELP = """👋 我是 citebot：根据收录的文档回答问题，并注明出
 • 私聊：直接发送问题。
 • 群聊：@{username} 加上问题、回复我的消息，或用 /ask 问题。
 • 点击 [1] 等按钮可查看引用段落的全文。
-• /about 查看收录了哪些文档。
+• /about 查看收录了哪些文档，/documents 列出全部文档。
+• 管理员：私聊发送 PDF、DOCX、HTML、TXT 或 MD 文件即可收录，/remove 文档名 删除。
 
 👋 I'm citebot: I answer questions from the indexed documents and cite where each answer comes from.
 • Private chat: just send your question.
 • Groups: mention @{username} with a question, reply to one of my messages, or send /ask and the question.
 • Tap a [1] button to read the full cited passage.
-• /about shows which documents I know."""
+• /about shows which documents I know; /documents lists them all.
+• Administrators: send a PDF, DOCX, HTML, TXT or MD file in a private chat to add it; /remove NAME removes one."""
 
 # Shown in Telegram's command menu (setMyCommands): one language per list.
 COMMANDS = {
     "en": [
         ("ask", "Ask a question about the documents"),
         ("about", "Which documents, model and index I use"),
+        ("documents", "List the indexed documents"),
         ("help", "How to ask"),
     ],
     "zh": [
         ("ask", "就文档提问"),
         ("about", "收录的文档、模型和索引"),
+        ("documents", "列出收录的文档"),
         ("help", "使用说明"),
     ],
 }
