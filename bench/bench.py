@@ -5,6 +5,7 @@ and synthetic vector search (exact vs HNSW) for citebot.
     python bench/bench.py --sizes 10000,100000,1000000 --json bench.json
     python bench/bench.py --skip-engine --sizes 1000000 --datasets clustered
     python bench/bench.py --skip-vectors --synthetic-passages 300
+    python bench/bench.py --only indexing-vs-bare --index-passages 1000 --json bench.json
 
 Sections
   1. latency   Engine.answer() on the sample corpus, warm: p50/p95 of the
@@ -20,6 +21,15 @@ Sections
                exact IndexFlatIP vs IndexHNSWFlat, both built with
                retrieval.store.build_faiss_index; build time, single-query
                (batch size 1) search p50/p95 and HNSW recall@10 against exact.
+  5. indexing-vs-bare  (issue 15) on the sample corpus (examples/) and on
+               ~--index-passages passages of CMRC 2018 trial articles, each
+               step a whole child process, load included (wall, CPU time and
+               peak RSS from wait4): `citebot index` on a fresh index against
+               a bare SentenceTransformer.encode (batch 32) of the same texts
+               (goal: wall ratio <= 1.2, peak RSS <= 1.2 GB); then a serving
+               process on that index: median Engine.answer total against
+               median embed_queries([q]) of the same questions (goal <= 1.2)
+               and its peak RSS.
 
 Progress goes to stderr, results to stdout (and to --json). The machine's
 load average is recorded with every section: other processes skew the
@@ -35,6 +45,7 @@ import os
 import platform
 import random
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -466,6 +477,181 @@ def run_vector_section(args, out: dict) -> None:
                 write_json(args.json, out)
 
 
+# ------------------------------------------ 5. indexing vs bare (issue 15)
+#
+# Every figure here is of a whole child process, load included: what a user
+# waits for and what the machine must hold. Peak RSS and CPU time come from
+# wait4 on that child alone, so the bench's own memory is never counted.
+
+CHILDREN = Path(__file__).resolve().with_name("children.py")
+CMRC_TRIAL = ROOT / "tests" / "eval" / "external" / "cmrc2018_trial.json"
+TARGET_INDEX_RATIO = 1.2
+TARGET_QUERY_RATIO = 1.2
+TARGET_INDEX_RSS_MB = 1200
+
+
+def run_measured(command: list[str], env: dict, output: Path) -> dict:
+    """Run a child to its exit; its wall time, CPU time and peak RSS."""
+    with output.open("wb") as fh:
+        started = time.perf_counter()
+        child = subprocess.Popen(command, stdout=fh, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
+        _, status, usage = os.wait4(child.pid, 0)
+        wall = time.perf_counter() - started
+    child.returncode = os.waitstatus_to_exitcode(status)  # so Popen does not wait for it again
+    if child.returncode != 0:
+        tail = output.read_text(encoding="utf-8", errors="replace")[-2000:]
+        raise RuntimeError(f"{command[:4]} exited with {child.returncode}:\n{tail}")
+    return {
+        "wall_s": round(wall, 3),
+        "cpu_s": round(usage.ru_utime + usage.ru_stime, 3),
+        "user_s": round(usage.ru_utime, 3),
+        "sys_s": round(usage.ru_stime, 3),
+        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),  # KiB on Linux
+    }
+
+
+def child_env(cache: Path, torch_threads: int) -> dict:
+    env = dict(os.environ, CITEBOT_MODEL_CACHE_DIR=str(cache), PYTHONPATH=str(ROOT))
+    if torch_threads:
+        env["OMP_NUM_THREADS"] = str(torch_threads)  # torch reads it at start-up
+    return env
+
+
+def citebot_command() -> list[str]:
+    """The installed `citebot` script beside this python, as a user runs it."""
+    script = Path(sys.executable).with_name("citebot")
+    return [str(script)] if script.is_file() else [sys.executable, "-m", "bot.cli"]
+
+
+def warm_file_cache(folder: Path) -> None:
+    """Read the model files once, so the first child timed does not pay for a
+    cold disk that the second then finds warm."""
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            with path.open("rb") as fh:
+                while fh.read(1 << 24):
+                    pass
+
+
+def passage_counter(model_dir: Path):
+    """How many passages citebot will cut from a text, split as the indexer
+    splits it, with the default model's own tokenizer and passage prompt
+    (tokenizers alone loads in a moment; torch is not needed for this)."""
+    from tokenizers import Tokenizer
+
+    from embeddings.sentence_transformer import _E5_PROMPTS
+    from retrieval.ingest import Document, split_passages
+
+    tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+    prompt = _E5_PROMPTS[1]
+    max_tokens = json.loads((model_dir / "sentence_bert_config.json").read_text())["max_seq_length"]
+
+    def count(text: str) -> int:
+        document = Document("x.txt", text)
+        return len(split_passages(document, max_tokens=max_tokens, count_tokens=lambda t: len(tokenizer.encode(prompt + t).ids)))
+
+    return count
+
+
+def write_cmrc_corpus(folder: Path, target_passages: int, count_passages) -> dict:
+    """CMRC 2018 trial articles, one .txt per article (paragraphs separated by
+    a blank line), until about `target_passages` passages. Past the file's
+    256 paragraphs the articles are repeated with " (第N份)" after each
+    paragraph, so every copy is a distinct text that is embedded again."""
+    articles = json.loads(CMRC_TRIAL.read_text(encoding="utf-8"))["data"]
+    folder.mkdir(parents=True)
+    passages, files, questions, copy = 0, 0, [], 1
+    while passages < target_passages:
+        for article in articles:
+            if passages >= target_passages:
+                break
+            suffix = "" if copy == 1 else f" (第{copy}份)"
+            text = "\n\n".join(p["context"].strip() + suffix for p in article["paragraphs"]) + "\n"
+            (folder / f"{article['id']}_{copy}.txt").write_text(text, encoding="utf-8")
+            passages += count_passages(text)
+            files += 1
+            if copy == 1:
+                questions += [qa["question"] for p in article["paragraphs"] for qa in p["qas"]]
+        copy += 1
+    return {"files": files, "estimated_passages": passages, "copies": copy - 1, "questions": questions}
+
+
+def indexed_texts(index_dir: Path) -> tuple[int, list[str]]:
+    """The passage count of an index and its distinct texts, in index order:
+    what citebot embedded (it embeds a repeated text once)."""
+    from retrieval.store import IndexStore
+
+    snapshot = IndexStore(index_dir).load()
+    texts = list(dict.fromkeys(sp.passage.text for sp in snapshot.passages))
+    return len(snapshot.passages), texts
+
+
+def index_vs_bare(name: str, corpus: Path, questions: list[str], args, cache: Path, work: Path) -> dict:
+    """(a) `citebot index` on a fresh index, (b) a bare encode of the same
+    texts, (c) a serving process answering `questions` on that index."""
+    env = child_env(cache, args.torch_threads)
+    load_before = loadavg()
+    index_dir = work / f"{name}-index"
+    log(f"{name}: citebot index {corpus}")
+    index = run_measured(citebot_command() + ["index", str(corpus), "--index", str(index_dir)], env, work / f"{name}-index.log")
+    passages, texts = indexed_texts(index_dir)
+    index["passages_per_s"] = round(passages / index["wall_s"], 2)
+
+    texts_file, result_file = work / f"{name}-texts.json", work / f"{name}-encode.json"
+    texts_file.write_text(json.dumps(texts, ensure_ascii=False), encoding="utf-8")
+    log(f"{name}: bare encode of {len(texts)} texts")
+    bare = run_measured(
+        [sys.executable, str(CHILDREN), "encode", str(texts_file), str(cache), str(result_file)], env, work / f"{name}-encode.log"
+    )
+    bare.update(json.loads(result_file.read_text()))
+    bare["passages_per_s"] = round(len(texts) / bare["wall_s"], 2)
+
+    questions_file, serve_file = work / f"{name}-questions.json", work / f"{name}-serve.json"
+    questions_file.write_text(json.dumps(questions, ensure_ascii=False), encoding="utf-8")
+    log(f"{name}: serving {len(questions)} questions x {args.query_rounds} rounds")
+    serve = run_measured(
+        [sys.executable, str(CHILDREN), "serve", str(index_dir), str(cache), str(questions_file),
+         str(args.query_rounds), str(args.warmup), str(serve_file)],
+        env,
+        work / f"{name}-serve.log",
+    )
+    serve.update(json.loads(serve_file.read_text()))
+    serve["ratio_answer_to_embed"] = round(serve["median_answer_total_ms"] / serve["median_embed_query_ms"], 3)
+    return {
+        "corpus": str(corpus),
+        "passages": passages,
+        "texts_embedded": len(texts),
+        "index": index,
+        "bare_encode": bare,
+        "ratio_wall": round(index["wall_s"] / bare["wall_s"], 3),
+        "ratio_cpu": round(index["cpu_s"] / bare["cpu_s"], 3) if bare["cpu_s"] else None,
+        "serve": serve,
+        "loadavg": [load_before, loadavg()],
+    }
+
+
+def run_indexing_vs_bare(args, out: dict) -> None:
+    from embeddings import build_default_model
+
+    cache = Path(os.environ.get("CITEBOT_CACHE_DIR", "~/.cache/citebot")).expanduser()
+    model_dir = build_default_model(cache)  # converted once, outside every timing
+    warm_file_cache(model_dir)
+    work = Path(tempfile.mkdtemp(prefix="citebot-bench-vs-bare-"))
+    results = out.setdefault("indexing_vs_bare", {})
+    try:
+        sample_questions, _ = load_questions(args.questions_per_language)
+        results["sample"] = index_vs_bare("sample", SAMPLE.parent, sample_questions, args, cache, work)
+        if args.index_passages > 0:
+            corpus = write_cmrc_corpus(work / "cmrc", args.index_passages, passage_counter(model_dir))
+            log(f"cmrc corpus: {corpus['files']} files, ~{corpus['estimated_passages']} passages")
+            questions = corpus.pop("questions")[: 2 * args.questions_per_language]
+            results["cmrc"] = dict(
+                index_vs_bare("cmrc", work / "cmrc", questions, args, cache, work), corpus_files=corpus
+            )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 # ---------------------------------------------------------------- report
 
 
@@ -490,6 +676,14 @@ def targets(out: dict, k: int) -> dict:
             "ef_search_meeting_both": meeting,
             "met": bool(meeting),
         }
+    for name, r in out.get("indexing_vs_bare", {}).items():
+        verdict[f"index_vs_bare_{name}"] = {
+            "ratio_wall": r["ratio_wall"],
+            "peak_rss_mb": r["index"]["peak_rss_mb"],
+            "met": r["ratio_wall"] <= TARGET_INDEX_RATIO and r["index"]["peak_rss_mb"] <= TARGET_INDEX_RSS_MB,
+        }
+        ratio = r["serve"]["ratio_answer_to_embed"]
+        verdict[f"query_vs_embed_{name}"] = {"ratio": ratio, "met": ratio <= TARGET_QUERY_RATIO}
     return verdict
 
 
@@ -544,6 +738,8 @@ def print_report(out: dict, k: int) -> None:
                   f"{row['hnsw_bytes'] / 2**20:>9.1f}{s['p50']:>9.3f}{s['p95']:>9.3f}{e[f'recall@{k}']:>10.4f}"
                   f"{e[f'recall@{k}_perturbed']:>9.4f}{e[f'recall@{k}_fresh']:>9.4f}")
             p(f"{'':<10}{'':>9} hnsw build {row['hnsw_build_vectors_per_s']:,.0f} vectors/s, RSS +{row['hnsw_rss_growth_mb']} MB; load {row['loadavg']}")
+    if out.get("indexing_vs_bare"):
+        print_indexing_vs_bare(out["indexing_vs_bare"])
     v = out.get("targets", {})
     if v:
         p("\n## targets")
@@ -551,8 +747,29 @@ def print_report(out: dict, k: int) -> None:
             p(f"{name}: {'MET' if r['met'] else 'NOT MET'}  {json.dumps({x: y for x, y in r.items() if x != 'met'})}")
 
 
+def print_indexing_vs_bare(results: dict) -> None:
+    p = print
+    p("\n## 5. indexing and querying vs the bare model, each a whole process (load included)")
+    p(f"{'corpus':<8}{'process':<22}{'texts':>7}{'wall s':>9}{'CPU s':>9}{'passages/s':>12}{'peak RSS MB':>13}")
+    for name, r in results.items():
+        i, b, s = r["index"], r["bare_encode"], r["serve"]
+        p(f"{name:<8}{'citebot index':<22}{r['passages']:>7}{i['wall_s']:>9.2f}{i['cpu_s']:>9.2f}{i['passages_per_s']:>12.2f}{i['peak_rss_mb']:>13.1f}")
+        p(f"{'':<8}{'bare encode (b=32)':<22}{r['texts_embedded']:>7}{b['wall_s']:>9.2f}{b['cpu_s']:>9.2f}{b['passages_per_s']:>12.2f}{b['peak_rss_mb']:>13.1f}")
+        p(f"{'':<8}{'serving (Engine)':<22}{s['questions']:>7}{s['wall_s']:>9.2f}{s['cpu_s']:>9.2f}{'':>12}{s['peak_rss_mb']:>13.1f}")
+        p(f"{'':<8}index/bare: wall {r['ratio_wall']}, CPU {r['ratio_cpu']} (goal <= {TARGET_INDEX_RATIO}); "
+          f"bare load {b['load_s']} s + encode {b['encode_s']} s")
+        p(f"{'':<8}warm query, median of {s['questions']} x {s['rounds']}: Engine.answer total {s['median_answer_total_ms']} ms "
+          f"(its embed {s['median_answer_embed_ms']} ms) vs embed_queries([q]) {s['median_embed_query_ms']} ms = "
+          f"{s['ratio_answer_to_embed']} (goal <= {TARGET_QUERY_RATIO}); answered {s['answered_share']:.0%}")
+        p(f"{'':<8}serving RSS: {s['rss_after_open_mb']} MB after open, {s['rss_after_answers_mb']} MB after answering, "
+          f"peak {s['peak_rss_mb']} MB; load {r['loadavg']}")
+
+
 def write_json(path: str, out: dict) -> None:
     Path(path).write_text(json.dumps(out, ensure_ascii=False, indent=1))
+
+
+SECTIONS = ("engine", "vectors", "indexing-vs-bare")  # engine: sections 1-3
 
 
 def int_list(text: str) -> list[int]:
@@ -579,9 +796,18 @@ def main(argv=None) -> int:
     ap.add_argument("--spread", type=float, default=1.0, help="clustered: noise norm relative to the centroid (1.0 = cos 0.71)")
     ap.add_argument("--threads", type=int, default=0, help="faiss OpenMP threads (default: all cores)")
     ap.add_argument("--torch-threads", type=int, default=0, help="torch intra-op threads (default: torch's choice)")
+    ap.add_argument("--index-passages", type=int, default=1000,
+                    help="indexing-vs-bare: size of the CMRC corpus in passages (about); 0: the sample corpus only")
+    ap.add_argument("--query-rounds", type=int, default=3, help="indexing-vs-bare: passes over the questions when serving")
     ap.add_argument("--skip-engine", action="store_true", help="skip sections 1-3")
     ap.add_argument("--skip-vectors", action="store_true", help="skip section 4")
+    ap.add_argument("--skip-indexing-vs-bare", action="store_true", help="skip section 5")
+    ap.add_argument("--only", choices=SECTIONS, help="run this section alone")
     args = ap.parse_args(argv)
+    if args.only:
+        args.skip_engine = args.only != "engine"
+        args.skip_vectors = args.only != "vectors"
+        args.skip_indexing_vs_bare = args.only != "indexing-vs-bare"
 
     out: dict = {
         "started": time.strftime("%Y-%m-%d %H:%M:%S"),
@@ -594,6 +820,8 @@ def main(argv=None) -> int:
         run_engine_sections(args, out)
     if not args.skip_vectors:
         run_vector_section(args, out)
+    if not args.skip_indexing_vs_bare:
+        run_indexing_vs_bare(args, out)
     out["loadavg_end"] = loadavg()
     out["targets"] = targets(out, args.k)
     print_report(out, args.k)

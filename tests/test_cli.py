@@ -140,3 +140,19 @@ def test_quick_start_indexes_the_bundled_sample(tmp_path):
     assert "1 added" in result.stdout and "46 passages" in result.stdout
     again = citebot("index", str(ROOT / "examples"), index=tmp_path / "idx")
     assert "1 unchanged" in again.stdout and "0 embedded" in again.stdout
+
+
+@pytest.mark.slow
+def test_eval_builds_a_throw_away_index_from_squad_json_and_reports_per_kind(tmp_path):
+    from .test_labelled import SQUAD
+
+    path = tmp_path / "squad.json"
+    path.write_text(json.dumps(SQUAD), encoding="utf-8")
+    result = citebot("eval", str(path), "--withhold", "0.25", "--json", index=tmp_path / "unused")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)["squad"]
+    assert report["all"]["questions"] == 40
+    assert report["answerable_en"]["answerable"] == 15
+    assert report["off_corpus"]["unanswerable"] == 10 and report["adversarial"]["unanswerable"] == 15
+    assert 0.0 <= report["answerable_en"]["recall@1"] <= 1.0 and "answer_length_median" in report["answerable_en"]
+    assert not (tmp_path / "unused").exists()  # the configured index is left alone
