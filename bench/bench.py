@@ -677,10 +677,16 @@ def targets(out: dict, k: int) -> dict:
             "met": bool(meeting),
         }
     for name, r in out.get("indexing_vs_bare", {}).items():
+        # Two goals, told apart: the bare model alone may already pass the memory one.
+        ratio_met = r["ratio_wall"] <= TARGET_INDEX_RATIO
+        rss_met = r["index"]["peak_rss_mb"] <= TARGET_INDEX_RSS_MB
         verdict[f"index_vs_bare_{name}"] = {
             "ratio_wall": r["ratio_wall"],
-            "peak_rss_mb": r["index"]["peak_rss_mb"],
-            "met": r["ratio_wall"] <= TARGET_INDEX_RATIO and r["index"]["peak_rss_mb"] <= TARGET_INDEX_RSS_MB,
+            "ratio_met": ratio_met,
+            "index_peak_rss_mb": r["index"]["peak_rss_mb"],
+            "bare_peak_rss_mb": r["bare_encode"]["peak_rss_mb"],
+            "rss_met": rss_met,
+            "met": ratio_met and rss_met,
         }
         ratio = r["serve"]["ratio_answer_to_embed"]
         verdict[f"query_vs_embed_{name}"] = {"ratio": ratio, "met": ratio <= TARGET_QUERY_RATIO}
