@@ -90,7 +90,7 @@ class Engine:
         result, resolved = self._search(snapshot, question, history, top_k, timings)
         t0 = time.perf_counter()
         signals = self._measure(snapshot, result)
-        answerable = self.decider.answerable(signals)
+        answerable = not too_little_to_search(question) and self.decider.answerable(signals)
         timings["decide"] = _ms(t0)
         if not answerable:
             timings["total"] = _ms(started)
@@ -245,6 +245,13 @@ def check_question(question: str, max_chars: int) -> str:
     if not any(unicodedata.category(c)[0] in "LN" for c in question):
         raise InputError("the question has no words to search: ask it in letters or digits")
     return question
+
+
+def too_little_to_search(question: str) -> bool:
+    """A question written with a single letter or digit, however long
+    ("aaaa…?"), names nothing: every passage is as near as any other, and
+    the one that comes out first is not an answer."""
+    return len({c.lower() for c in question if unicodedata.category(c)[0] in "LN"}) < 2
 
 
 def _citations(hits: list[Hit]) -> list[Citation]:

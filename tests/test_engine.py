@@ -43,6 +43,12 @@ def test_unrelated_questions_are_not_answered(engine, question):
     assert answer.abstained and answer.answer is None and answer.citations == []
 
 
+@pytest.mark.parametrize("question", ["a" * 999 + "?", "？？哈哈哈哈哈哈哈？", "1111111"])
+def test_a_question_with_too_little_to_search_gets_not_found(engine, question):
+    answer = engine.answer(question)
+    assert answer.abstained and answer.citations == []
+
+
 @pytest.mark.parametrize(
     "question, message",
     [("", "empty"), ("   \n", "empty"), ("问" * 100_000, "too long"), ("abc\x00def", "control")],
