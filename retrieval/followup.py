@@ -6,8 +6,9 @@ questions' terms (the previous ones down-weighted), so the new detail it
 asks about still decides the ranking.
 
 Only a question that reads as elliptical is a follow-up: one that refers
-back by a pronoun or a leading "and / what about / 那", that ends in 呢, or
-that has no noun of its own. These are whole words (jieba's, or Latin
+back by a pronoun or a leading "and / what about / 那", that ends in 呢 or
+"is that?", that has no noun of its own, or an English one of three words
+or fewer ("And the fine?"). These are whole words (jieba's, or Latin
 words), never substrings: 其他 and 应该 hold 其 and 该 but refer to nothing.
 A question with a subject of its own is always searched alone, so an
 unrelated question after an on-topic one can still get "not found".
@@ -35,6 +36,8 @@ _ZH_POINTERS = {"它", "它们", "其", "该", "这", "那", "这个", "那个",
 _ZH_OPENERS = ("那", "那么", "还有", "另外", "此外")
 _EN_POINTERS = {"it", "its", "they", "them", "their", "those", "these", "he", "she", "his", "her", "him"}
 _EN_OPENERS = re.compile(r"^(?:and|what about|how about|also|then)\b", re.IGNORECASE)
+# "How many people is that?": a demonstrative standing for what was said.
+_EN_CLOSERS = re.compile(r"\b(?:that|this|those|these)\s*[?.!]*$", re.IGNORECASE)
 
 
 def is_follow_up(question: str, history: Sequence[Turn]) -> bool:
@@ -50,7 +53,11 @@ def is_follow_up(question: str, history: Sequence[Turn]) -> bool:
             or not any(flag.startswith("n") or flag in {"vn", "eng"} for _, flag in words)
         )
     words = re.findall(r"[a-z']+", text.lower())
-    return bool(_EN_OPENERS.search(text)) or any(w in _EN_POINTERS for w in words)
+    return (
+        bool(_EN_OPENERS.search(text) or _EN_CLOSERS.search(text))
+        or any(w in _EN_POINTERS for w in words)
+        or len(words) <= 3
+    )
 
 
 def previous_question(history: Sequence[Turn]) -> str | None:
