@@ -75,11 +75,12 @@ class Background:
     def _null(self, snapshot: Snapshot, question_chinese: bool, passage_chinese: bool) -> Null:
         texts = np.array([is_chinese(t) == question_chinese for t in self._texts])
         vectors = self._vectors_locked()[texts]
-        scripts = np.array([is_chinese(sp.passage.text) for sp in snapshot.passages])
-        rows = np.flatnonzero(scripts == passage_chinese)
-        if len(rows) == 0:
-            rows = np.arange(len(scripts))
-        rows = rows[:: max(1, len(rows) // SAMPLE)]
+        # A sample of the passages, evenly spread, then those of one script:
+        # telling the script of millions of passages would cost seconds.
+        rows = np.arange(0, len(snapshot.passages), max(1, len(snapshot.passages) // (2 * SAMPLE)))
+        chinese = np.array([is_chinese(snapshot.passages[int(r)].passage.text) for r in rows])
+        if (chinese == passage_chinese).any():
+            rows = rows[chinese == passage_chinese]
         similarities = vectors @ snapshot.vectors.reconstruct_batch(rows).T
         best = rows[similarities.argmax(axis=1)]
         sentences = [float((snapshot.sentence_vectors_of(int(r)) @ v).max()) for r, v in zip(best, vectors)]

@@ -57,6 +57,15 @@ def tokenize(text: str) -> list[str]:
     return terms
 
 
+def phrases(text: str) -> set[str]:
+    """Character bigrams of Chinese runs and pairs of adjacent Latin words,
+    lower-cased."""
+    found = {run[i : i + 2] for run in _CJK_RUN.findall(text) for i in range(len(run) - 1)}
+    words = [w.lower() for w in re.findall(r"[A-Za-z]+|\d+", text)]
+    found.update(f"{a} {b}" for a, b in zip(words, words[1:]))
+    return found
+
+
 def content_words(text: str) -> list[str]:
     """The words that say what a text is about: jieba's words and Latin
     words or numbers, lower-cased, without function words and bigrams."""

@@ -22,7 +22,7 @@ import numpy as np
 
 from .answer_types import holds_asked
 from .background import Null
-from .lexical import characters, content_words
+from .lexical import characters, content_words, phrases
 from .search import SearchResult
 from .sentences import is_chinese, sentence_pieces, split_sentences
 from .store import Snapshot
@@ -43,6 +43,7 @@ SENTENCE_FEATURES = (
     "overlap_gap",
     "previous_overlap",
     "characters",
+    "phrases",
     "kind_held",
     "novelty",
     "first",
@@ -95,11 +96,13 @@ def _sentences(question: str, vector: np.ndarray, snapshot: Snapshot, row: int, 
     best_clause = np.maximum.reduceat(clauses, bounds[:-1])
     total = sum(weights.values()) or 1.0
     asked_characters = characters(question)
-    overlap, shared, kind, novelty = [], [], [], []
+    asked_phrases = phrases(question)
+    overlap, shared, copied, kind, novelty = [], [], [], [], []
     for text in texts:
         lowered = text.lower()
         overlap.append(sum(w for t, w in weights.items() if t in lowered) / total)
         shared.append(len(asked_characters & characters(text)) / max(len(asked_characters), 1))
+        copied.append(len(asked_phrases & phrases(text)) / max(len(asked_phrases), 1))
         kind.append(holds_asked(question, text))
         words = content_words(text)
         novelty.append(sum(w not in weights for w in words) / max(len(words), 1))
@@ -114,6 +117,9 @@ def _sentences(question: str, vector: np.ndarray, snapshot: Snapshot, row: int, 
         # The sentence before often names what this one answers about.
         "previous_overlap": np.concatenate([[0.0], overlap[:-1]]),
         "characters": shared,
+        # Word pairs the question repeats: questions often copy the phrase
+        # next to the answer.
+        "phrases": copied,
         "kind_held": kind,
         "novelty": novelty,
         "first": (np.arange(len(texts)) == 0).astype(float),

@@ -37,3 +37,19 @@ def test_an_unwritable_cache_only_costs_time(embedder, tmp_path):
     blocked = tmp_path / "file"
     blocked.write_text("a file where the cache folder would go")
     assert Background(embedder, blocked).vectors().shape[0] > 100
+
+
+def test_the_null_is_measured_per_index_version_and_pair_of_scripts(make_engine):
+    engine = make_engine(
+        {
+            "zh.txt": "青石桥始建于1462年，全长86米。\n\n如今桥上只许行人通过，车辆须绕行下游的新桥。\n",
+            "en.txt": "The lighthouse was built in 1822 on the northern cape.\n\nIts lamp burned whale oil until 1870.\n",
+        }
+    )
+    snapshot, background = engine.snapshot(), engine.background
+    english_over_english = background.null(snapshot, False, False)
+    # Measured over the passages of each script apart.
+    assert english_over_english != background.null(snapshot, False, True)
+    assert background.null(snapshot, False, False) is english_over_english  # measured once per version
+    engine.add_document("more.txt", "A second lighthouse stands on the southern cape.\n")
+    assert background.null(engine.snapshot(), False, False) is not english_over_english
