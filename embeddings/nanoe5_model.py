@@ -394,4 +394,8 @@ def build_default_model(cache_dir: Path) -> Path:
 
 def load_default_embedder(cache_dir: Path, **kwargs: Any) -> SentenceTransformerEmbedder:
     """Build (once) and load the default model; ``kwargs`` go to SentenceTransformerEmbedder."""
-    return SentenceTransformerEmbedder(build_default_model(cache_dir), model_id=DEFAULT_MODEL_ID, **kwargs)
+    # The converted weights are float16 (dequantised from 4 bits): the word
+    # embeddings can stay so at no cost in accuracy.
+    return SentenceTransformerEmbedder(
+        build_default_model(cache_dir), model_id=DEFAULT_MODEL_ID, half_word_embeddings=True, **kwargs
+    )

