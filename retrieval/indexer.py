@@ -185,9 +185,10 @@ def _vectors_for(
     to_embed = {sp.text_sha: sp.passage.text for sp in passages if sp.text_sha not in known}
     started = time.perf_counter()
     shas, texts = list(to_embed), list(to_embed.values())
-    # Batches larger than the model's own let it sort by length, so short
-    # passages are not padded to the longest; progress is reported per batch.
-    batch = 256
+    # Several of the model's batches at a time (model.batch_size), so that it
+    # sorts them by length and short passages are not padded to the longest;
+    # progress is reported per chunk.
+    batch = 32
     for first in range(0, len(texts), batch):
         chunk = texts[first : first + batch]
         spans = [[span for sentence in sentence_pieces(text) for span in sentence] for text in chunk]
