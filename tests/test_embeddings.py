@@ -371,8 +371,8 @@ def test_failed_onnx_export_leaves_nothing_behind(tmp_path, monkeypatch):
 def test_runtime_setting(tmp_path):
     from config.settings import load_settings
 
-    assert load_settings(environ={}).model.runtime == "torch"
-    assert load_settings(environ={"CITEBOT_MODEL_RUNTIME": "onnx"}).model.runtime == "onnx"
+    assert load_settings(environ={}).model.runtime == "onnx"
+    assert load_settings(environ={"CITEBOT_MODEL_RUNTIME": "torch"}).model.runtime == "torch"
     with pytest.raises(EmbeddingModelError, match="unknown model runtime"):
         load_embedder("default", cache_dir(), runtime="tensorflow")
     with pytest.raises(EmbeddingModelError, match="default model only"):
