@@ -41,6 +41,7 @@ class ModelSettings:
     allow_download: bool
     cache_dir: Path
     batch_size: int
+    runtime: str
 
 
 @dataclass(frozen=True)

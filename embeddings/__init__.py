@@ -28,8 +28,12 @@ __all__ = [
 ]
 
 
-def load_embedder(model: str, cache_dir: Path, **kwargs: Any) -> Embedder:
-    """``kwargs`` are SentenceTransformerEmbedder options (batch_size, device, prompts, show_progress)."""
+def load_embedder(model: str, cache_dir: Path, runtime: str = "torch", **kwargs: Any) -> Embedder:
+    """``kwargs`` are SentenceTransformerEmbedder options (batch_size, device, prompts, show_progress).
+
+    ``runtime`` is "torch" or, for the default model only, "onnx"."""
     if model == DEFAULT_MODEL:
-        return load_default_embedder(cache_dir, **kwargs)
+        return load_default_embedder(cache_dir, runtime=runtime, **kwargs)
+    if runtime != "torch":
+        raise EmbeddingModelError(f"model.runtime = {runtime!r} works with the default model only; use 'torch'")
     return SentenceTransformerEmbedder(model, **kwargs)

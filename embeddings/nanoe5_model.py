@@ -26,7 +26,7 @@ import numpy as np
 from safetensors.numpy import save
 from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 
-from .base import EmbeddingModelError
+from .base import Embedder, EmbeddingModelError
 from .charsmap import build_precompiled_charsmap
 from .sentence_transformer import SentenceTransformerEmbedder
 
@@ -392,10 +392,20 @@ def build_default_model(cache_dir: Path) -> Path:
     return target
 
 
-def load_default_embedder(cache_dir: Path, **kwargs: Any) -> SentenceTransformerEmbedder:
-    """Build (once) and load the default model; ``kwargs`` go to SentenceTransformerEmbedder."""
-    # The converted weights are float16 (dequantised from 4 bits): the word
-    # embeddings can stay so at no cost in accuracy.
-    return SentenceTransformerEmbedder(
-        build_default_model(cache_dir), model_id=DEFAULT_MODEL_ID, half_word_embeddings=True, **kwargs
-    )
+def load_default_embedder(cache_dir: Path, runtime: str = "torch", **kwargs: Any) -> "Embedder":
+    """Build (once) and load the default model; ``kwargs`` go to SentenceTransformerEmbedder.
+
+    ``runtime="onnx"`` runs it on ONNX Runtime instead (exported once beside
+    the converted model); only ``batch_size`` applies there.  Both give the
+    same vectors (cosine >= 0.999, held by tests), hence the same model id."""
+    model_dir = build_default_model(cache_dir)
+    if runtime == "torch":
+        # The converted weights are float16 (dequantised from 4 bits): the
+        # word-embedding table can stay so (see SentenceTransformerEmbedder).
+        return SentenceTransformerEmbedder(model_dir, model_id=DEFAULT_MODEL_ID, half_word_embeddings=True, **kwargs)
+    if runtime == "onnx":
+        from .onnx_model import OnnxEmbedder, build_onnx_model
+
+        options = {key: kwargs[key] for key in ("batch_size",) if key in kwargs}
+        return OnnxEmbedder(model_dir, build_onnx_model(model_dir), model_id=DEFAULT_MODEL_ID, **options)
+    raise EmbeddingModelError(f"unknown model runtime {runtime!r} (use 'torch' or 'onnx')")

