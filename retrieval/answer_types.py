@@ -86,6 +86,9 @@ def _names(text: str, kind: str) -> tuple[str, ...]:
     words not at a sentence start in Latin text (no way to tell people from
     places there, so both kinds accept them)."""
     flag = "nr" if kind == "person" else "ns"
-    found = [w for w, f in tagged(text) if f == flag and len(w) > 1] if re.search(r"[\u4e00-\u9fff]", text) else []
+    chinese = re.search(r"[\u4e00-\u9fff]", text)
+    # From the dictionary alone: a surname it tags nr stands for the name
+    # that the slow unknown-word guess would have found (陈/nr 志).
+    found = [w for w, f in tagged(text, guess_unknown=False) if f == flag and (len(w) > 1 or flag == "nr")] if chinese else []
     found += [n for n in _CAPITALISED.findall(text) if n.split()[0] not in _SENTENCE_STARTERS or " " in n]
     return tuple(found)

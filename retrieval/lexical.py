@@ -87,12 +87,14 @@ def characters(text: str) -> set[str]:
     return {c for run in _CJK_RUN.findall(text) for c in run if c not in _STOP}
 
 
-def tagged(text: str) -> list[tuple[str, str]]:
-    """jieba's words with their part-of-speech tags (兰考县/ns, 政务/n)."""
+def tagged(text: str, *, guess_unknown: bool = True) -> list[tuple[str, str]]:
+    """jieba's words with their part-of-speech tags (兰考县/ns, 政务/n).
+    `guess_unknown=False` tags from the dictionary alone, without the HMM that
+    guesses words it does not know: six times faster, for whole passages."""
     _segmenter()
     import jieba.posseg
 
-    return [(w.word, w.flag) for w in jieba.posseg.lcut(text)]
+    return [(w.word, w.flag) for w in jieba.posseg.lcut(text, HMM=guess_unknown)]
 
 
 class BM25:
