@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from .base import EmbeddingModelError
+from .pieces import pool_pieces
 
 # Bump when the export changes, so stale cached exports are not reused.
 _EXPORT_REVISION = 1
@@ -194,22 +195,11 @@ class OnnxEmbedder:
         if len(texts) == 0:
             return np.empty((0, self.dim), dtype=np.float32), [], []
         encodings = self._encode([self.passage_prompt + t for t in texts])
-        passages, means, counts = [], [], []
-        shift = len(self.passage_prompt)
-        for embedded, (_, offsets), spans in zip(self._token_embeddings(encodings), encodings, pieces):
-            mean = embedded.mean(axis=0)
-            passages.append(mean / np.linalg.norm(mean))
-            # As SentenceTransformerEmbedder: a token belongs to the piece its
-            # first character is in; the prompt's and the special tokens to none.
-            starts = np.array([a - shift if b > a and a >= shift else -1 for a, b in offsets])
-            piece_means, piece_counts = [], []
-            for start, end in spans:
-                inside = (starts >= start) & (starts < end)
-                count = int(inside.sum())
-                piece_means.append(embedded[inside].mean(axis=0) if count else mean)
-                piece_counts.append(count)
-            means.append(np.array(piece_means, dtype=np.float32).reshape(len(spans), self.dim))
-            counts.append(np.array(piece_counts, dtype=np.int32))
+        pooled = [
+            pool_pieces(embedded, offsets, spans, len(self.passage_prompt))
+            for embedded, (_, offsets), spans in zip(self._token_embeddings(encodings), encodings, pieces)
+        ]
+        passages, means, counts = (list(column) for column in zip(*pooled))
         return np.ascontiguousarray(passages, dtype=np.float32), means, counts
 
     def count_tokens(self, text: str) -> int:

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from .base import EmbeddingModelError
+from .pieces import pool_pieces
 
 # torch's OpenMP workers spin while they wait for each other; when another
 # process holds a core, one query then takes ~1 s instead of ~30 ms (measured
@@ -166,23 +167,11 @@ class SentenceTransformerEmbedder:
             max_length=self.max_tokens,
             verbose=False,
         )["offset_mapping"]
-        passages, means, counts = [], [], []
-        shift = len(self.passage_prompt)
-        for embedded, spans, text_offsets in zip(tokens, pieces, offsets):
-            embedded = embedded.float().cpu().numpy()
-            mean = embedded.mean(axis=0)
-            passages.append(mean / np.linalg.norm(mean))
-            # A token belongs to the piece its first character is in; the
-            # prompt's and the special tokens belong to none.
-            starts = np.array([a - shift if b > a and a >= shift else -1 for a, b in text_offsets[: len(embedded)]])
-            piece_means, piece_counts = [], []
-            for start, end in spans:
-                inside = (starts >= start) & (starts < end)
-                count = int(inside.sum())
-                piece_means.append(embedded[inside].mean(axis=0) if count else mean)
-                piece_counts.append(count)
-            means.append(np.array(piece_means, dtype=np.float32).reshape(len(spans), self.dim))
-            counts.append(np.array(piece_counts, dtype=np.int32))
+        pooled = [
+            pool_pieces(embedded.float().cpu().numpy(), text_offsets, spans, len(self.passage_prompt))
+            for embedded, spans, text_offsets in zip(tokens, pieces, offsets)
+        ]
+        passages, means, counts = (list(column) for column in zip(*pooled))
         return np.ascontiguousarray(passages, dtype=np.float32), means, counts
 
     def count_tokens(self, text: str) -> int:
