@@ -46,9 +46,7 @@ class Sample:
     """What one labelled question contributes to the fit."""
 
     item: EvalItem
-    decision: np.ndarray
-    sentences: list[str]
-    sentence_features: np.ndarray | None
+    signals: Signals
     # Per sentence of the best passage: does it hold an answer? None when
     # the best passage has no evidence (nothing to learn about sentences).
     holds_answer: np.ndarray | None
@@ -63,14 +61,11 @@ def collect(engine: Engine, labelled: LabelledSet) -> list[Sample]:
 
 
 def _sample(item: EvalItem, top_text: str, signals: Signals) -> Sample:
-    if signals.sentences is None:
-        return Sample(item, signals.decision, [], None, None)
-    texts = signals.sentences.texts
     holds = None
-    if item.answerable and any(e in top_text for e in item.evidence):
-        flags = np.array([any(a in t for a in item.answers) for t in texts])
+    if signals.sentences is not None and item.answerable and any(e in top_text for e in item.evidence):
+        flags = np.array([any(a in t for a in item.answers) for t in signals.sentences.texts])
         holds = flags if flags.any() else None
-    return Sample(item, signals.decision, texts, signals.sentences.features, holds)
+    return Sample(item, signals, holds)
 
 
 def fit(sets: dict[str, list[Sample]], model_id: str, *, max_false_abstention: float = 0.03) -> AnswerModel:
@@ -80,7 +75,7 @@ def fit(sets: dict[str, list[Sample]], model_id: str, *, max_false_abstention: f
 
 
 def _fit_decision(sets: dict[str, list[Sample]], max_false: float) -> LogisticModel:
-    x = np.array([s.decision for group in sets.values() for s in group])
+    x = np.array([s.signals.decision for group in sets.values() for s in group])
     y = np.array([s.item.answerable for group in sets.values() for s in group])
     _check_both(y, "answerable and unanswerable questions")
     weight = np.concatenate([np.full(len(group), 1 / len(group)) for group in sets.values()])
@@ -99,7 +94,7 @@ def _fit_sentence(sets: dict[str, list[Sample]]) -> LogisticModel:
     for group in sets.values():
         usable = [s for s in group if s.holds_answer is not None]
         for s in usable:
-            rows.append(s.sentence_features)
+            rows.append(s.signals.sentences.features)
             labels.append(s.holds_answer)
             weights.append(np.full(len(s.holds_answer), 1 / (len(s.holds_answer) * len(usable))))
     _check_both(np.concatenate(labels) if labels else np.array([]), "answerable questions whose best passage has a sentence with the answer and one without")
@@ -123,13 +118,12 @@ class Figures:
 
 def measure(model: AnswerModel, samples: list[Sample]) -> Figures:
     answerable = [s for s in samples if s.item.answerable]
-    declined = {id(s) for s in samples if s.sentence_features is None or not _answers(model, s)}
+    declined = {id(s) for s in samples if not model.answerable(s.signals)}
     hits = 0
     for s in answerable:
         if id(s) in declined:
             continue
-        ranking = np.argsort(-model.sentence.logits(s.sentence_features), kind="stable").tolist()
-        short = short_answer(s.item.question, s.sentences, ranking)
+        short = short_answer(s.item.question, s.signals.sentences.texts, model.rank_sentences(s.signals))
         hits += any(a in short for a in s.item.answers)
     kinds: dict[str, tuple[int, int]] = {}
     for s in samples:
@@ -139,10 +133,6 @@ def measure(model: AnswerModel, samples: list[Sample]) -> Figures:
             kinds[kind] = (done + (id(s) in declined), total + 1)
     n = max(len(answerable), 1)
     return Figures(len(answerable), sum(id(s) in declined for s in answerable) / n, hits / n, kinds)
-
-
-def _answers(model: AnswerModel, sample: Sample) -> bool:
-    return bool(model.decision.probabilities(sample.decision)[0] >= model.decision.threshold)
 
 
 def leave_one_out(sets: dict[str, list[Sample]], model_id: str, **options) -> dict[str, tuple[AnswerModel, Figures]]:
