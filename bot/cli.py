@@ -104,7 +104,7 @@ def cmd_index(args, settings: Settings) -> int:
     for file, reason in skipped:
         print(f"citebot: skipped {file}: {reason}", file=sys.stderr)
     print(
-        f"indexed {len(documents)} documents into {settings.index.dir} (version {report.version}): "
+        f"indexed {len(documents)} documents into {engine.store.location} (version {report.version}): "
         f"{len(report.added)} added, {len(report.updated)} updated, {len(report.unchanged)} unchanged, "
         f"{len(report.removed)} removed; {report.passages} passages, {report.embedded} embedded "
         f"in {report.embed_seconds:.2f} s" + (f"; {len(skipped)} files skipped" if skipped else "")
@@ -120,9 +120,9 @@ def _without_source(message: str, source: str) -> str:
 def _check_not_locked(settings: Settings) -> None:
     """Refuse at once, not after the slow model load, when another writer is
     at work (update_index takes the lock again for the change itself)."""
-    from retrieval.store import IndexStore
+    from retrieval.storage import open_store
 
-    with IndexStore(settings.index.dir).writer():
+    with open_store(settings).writer():
         pass
 
 
@@ -241,13 +241,12 @@ def cmd_calibrate(args, settings: Settings) -> int:
 
 
 def cmd_doctor(args, settings: Settings) -> int:
-    from retrieval.store import IndexStore
+    from retrieval.storage import open_store
 
-    store = IndexStore(settings.index.dir, settings.index.keep_versions)
-    snapshot = store.load()  # verifies every checksum; raises a clear error if not
-    info = snapshot.info()
+    store = open_store(settings)
+    info = store.verify()  # raises a clear error naming what is damaged
     print(
-        f"ok: {settings.index.dir} version {info.version}, {len(info.documents)} documents, "
+        f"ok: {store.location} version {info.version}, {len(info.documents)} documents, "
         f"{info.passages} passages, model {info.model_id}, {info.kind} index, built {info.built_at}"
     )
     return 0

@@ -33,6 +33,9 @@ class IndexSettings:
     hnsw_ef_search: int
     keep_versions: int
     write_wait_seconds: float
+    backend: str
+    # May carry a password: kept out of repr, and messages name the database without it.
+    postgres_url: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ import numpy as np
 from embeddings import Embedder
 
 from .sentences import is_chinese
-from .store import Snapshot
+from .storage import IndexView
 
 TEXTS = Path(__file__).with_name("background.txt")
 # Passages a null is estimated over, at most: a sample says as much about
@@ -60,7 +60,7 @@ class Background:
         """The highest cosine between an embedded question and the texts."""
         return float((self.vectors() @ vector).max())
 
-    def null(self, snapshot: Snapshot, question_chinese: bool, passage_chinese: bool) -> Null:
+    def null(self, snapshot: IndexView, question_chinese: bool, passage_chinese: bool) -> Null:
         """The null for questions in one language over the passages in one
         language of `snapshot` (an English question over Chinese passages
         scores lower than over English ones, related or not), computed once
@@ -72,16 +72,16 @@ class Background:
                 self._nulls[key] = self._null(snapshot, question_chinese, passage_chinese)
             return self._nulls[key]
 
-    def _null(self, snapshot: Snapshot, question_chinese: bool, passage_chinese: bool) -> Null:
+    def _null(self, snapshot: IndexView, question_chinese: bool, passage_chinese: bool) -> Null:
         texts = np.array([is_chinese(t) == question_chinese for t in self._texts])
         vectors = self._vectors_locked()[texts]
         # A sample of the passages, evenly spread, then those of one script:
         # telling the script of millions of passages would cost seconds.
-        rows = np.arange(0, len(snapshot.passages), max(1, len(snapshot.passages) // (2 * SAMPLE)))
-        chinese = np.array([is_chinese(snapshot.passages[int(r)].passage.text) for r in rows])
+        rows, texts = snapshot.sample(2 * SAMPLE)
+        chinese = np.array([is_chinese(text) for text in texts])
         if (chinese == passage_chinese).any():
             rows = rows[chinese == passage_chinese]
-        similarities = vectors @ snapshot.vectors.reconstruct_batch(rows).T
+        similarities = vectors @ snapshot.vectors_of(rows).T
         best = rows[similarities.argmax(axis=1)]
         sentences = [float((snapshot.sentence_vectors_of(int(r)) @ v).max()) for r, v in zip(best, vectors)]
         scores = np.column_stack([similarities.max(axis=1), sentences])

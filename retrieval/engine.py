@@ -31,7 +31,8 @@ from .lexical import BM25
 from .search import SearchResult, make_query, search
 from .sentences import is_chinese
 from .signals import Signals, measure
-from .store import IndexStore, Manifest, Snapshot, build_faiss_index, now
+from .storage import IndexView, Store, open_store
+from .store import Manifest, Snapshot, build_faiss_index, now
 from .types import Answer, Citation, DocumentInfo, Hit, IndexInfo, Turn
 
 _DOCUMENT_NAME = re.compile(r"^[^/\\\x00-\x1f]{1,200}$")
@@ -42,8 +43,8 @@ class Engine:
         self,
         settings: Settings,
         embedder: Embedder,
-        store: IndexStore,
-        snapshot: Snapshot,
+        store: Store,
+        snapshot: IndexView,
         decider: Decider | None = None,
     ):
         self.settings = settings
@@ -66,7 +67,7 @@ class Engine:
     ) -> "Engine":
         """Load the model and the index; `create` starts from an empty index
         when there is none yet (the HTTP API can then add documents)."""
-        store = IndexStore(settings.index.dir, settings.index.keep_versions)
+        store = open_store(settings)
         snapshot = None
         if not (create and not store.exists()):
             # Before the slow model load, so a missing or damaged index is reported at once.
@@ -116,7 +117,7 @@ class Engine:
     def check_question(self, question: str) -> str:
         return check_question(question, self.settings.answer.max_question_chars)
 
-    def _measure(self, snapshot: Snapshot, result: SearchResult) -> Signals:
+    def _measure(self, snapshot: IndexView, result: SearchResult) -> Signals:
         if not result.hits:
             return measure(snapshot, result, 0.0, None)
         vector = result.query.vector
@@ -124,7 +125,7 @@ class Engine:
         return measure(snapshot, result, self.background.similarity(vector), null)
 
     def _search(
-        self, snapshot: Snapshot, question: str, history: Sequence[Turn], k: int | None, timings: dict[str, float]
+        self, snapshot: IndexView, question: str, history: Sequence[Turn], k: int | None, timings: dict[str, float]
     ) -> tuple[SearchResult, str | None]:
         """The ranking for a question, searched as a follow-up of the previous
         question when it reads like one (see followup.py); the resolved
@@ -150,12 +151,12 @@ class Engine:
         must work when the index was built with another model (it is then
         rebuilt) and, with `--rebuild`, when the current index is damaged."""
         embedder = embedder_from_settings(settings)
-        store = IndexStore(settings.index.dir, settings.index.keep_versions)
+        store = open_store(settings)
         return cls(settings, embedder, store, _empty_snapshot(embedder, settings.index.kind))
 
     # ---------------------------------------------------------------- index
 
-    def snapshot(self) -> Snapshot:
+    def snapshot(self) -> IndexView:
         """The current index version, reloaded if another writer committed."""
         current = self.store.current_version()
         if current is not None and current != self._snapshot.version:

@@ -23,7 +23,7 @@ from .errors import DocumentTooLargeError, UnknownDocumentError
 from .ingest import Document, split_passages
 from .lexical import tokenize
 from .sentences import sentence_pieces
-from .store import IndexStore, Snapshot, StoredPassage, crash_point, now, text_sha
+from .storage import IndexView, Store, StoredPassage, crash_point, now, text_sha
 
 Progress = Callable[[int, int], None]  # (embedded so far, total to embed)
 
@@ -45,7 +45,7 @@ class IndexReport:
 
 
 def update_index(
-    store: IndexStore,
+    store: Store,
     embedder: Embedder,
     settings: Settings,
     *,
@@ -94,7 +94,7 @@ def update_index(
             (report.updated if old is not None else report.added).append(document.name)
 
         if previous is not None and not report.changed and reusable:
-            report.passages, report.version = len(previous.passages), previous.version
+            report.passages, report.version = previous.size, previous.version
             return report
 
         passages = [p for name in sorted(entries) for p in entries[name].passages]
@@ -110,6 +110,7 @@ def update_index(
             piece_tokens=piece_tokens,
             documents={name: e.manifest_entry() for name, e in sorted(entries.items())},
             hnsw={"m": settings.index.hnsw_m, "ef_construction": settings.index.hnsw_ef_construction},
+            carried_over=frozenset(name for name, e in entries.items() if e.carried_over and reusable),
         )
         report.passages, report.version = manifest.passages, manifest.version
         return report
@@ -121,6 +122,7 @@ class _DocumentEntry:
     indexed_at: str
     passages: list[StoredPassage]
     pages: int | None = None
+    carried_over: bool = False  # the previous version's passages, untouched
 
     def manifest_entry(self) -> dict:
         entry = {"sha256": self.sha256, "passages": len(self.passages), "indexed_at": self.indexed_at}
@@ -128,14 +130,14 @@ class _DocumentEntry:
         return entry | ({"pages": self.pages} if self.pages is not None else {})
 
 
-def _previous_documents(previous: Snapshot | None) -> dict[str, _DocumentEntry]:
+def _previous_documents(previous: IndexView | None) -> dict[str, _DocumentEntry]:
     if previous is None:
         return {}
     by_document: dict[str, list[StoredPassage]] = {}
-    for sp in previous.passages:
+    for _, sp in previous.stored():
         by_document.setdefault(sp.passage.document, []).append(sp)
     return {
-        name: _DocumentEntry(meta["sha256"], meta["indexed_at"], by_document.get(name, []), meta.get("pages"))
+        name: _DocumentEntry(meta["sha256"], meta["indexed_at"], by_document.get(name, []), meta.get("pages"), True)
         for name, meta in previous.manifest.documents.items()
     }
 
@@ -170,7 +172,7 @@ class _Vectors:
 
 def _vectors_for(
     passages: list[StoredPassage],
-    previous: Snapshot | None,
+    previous: IndexView | None,
     embedder: Embedder,
     progress: Progress | None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, float]:
@@ -179,9 +181,11 @@ def _vectors_for(
     Returns them with the count of texts embedded and the seconds spent."""
     known: dict[str, _Vectors] = {}
     if previous is not None:
-        for row, sp in enumerate(previous.passages):
-            if sp.text_sha not in known:
-                known[sp.text_sha] = _Vectors(previous.vector_of(row), *previous.pieces_of(row))
+        needed = {sp.text_sha for sp in passages}
+        rows = {sp.text_sha: row for row, sp in reversed(previous.stored()) if sp.text_sha in needed}
+        vectors = previous.vectors_of(list(rows.values())) if rows else []
+        for (sha, row), vector in zip(rows.items(), vectors):
+            known[sha] = _Vectors(vector, *previous.pieces_of(row))
     to_embed = {sp.text_sha: sp.passage.text for sp in passages if sp.text_sha not in known}
     started = time.perf_counter()
     shas, texts = list(to_embed), list(to_embed.values())

@@ -97,10 +97,21 @@ def tagged(text: str, *, guess_unknown: bool = True) -> list[tuple[str, str]]:
     return [(w.word, w.flag) for w in jieba.posseg.lcut(text, HMM=guess_unknown)]
 
 
+# Okapi BM25's parameters, shared with the PostgreSQL backend's SQL so that
+# both rank alike.
+K1, B = 1.2, 0.75
+
+
+def bm25_idf(frequency: int, size: int) -> float:
+    """The idf of a term found in `frequency` of `size` passages; a term no
+    passage has (frequency 0) gets the highest possible idf."""
+    return math.log(1 + (size - frequency + 0.5) / (frequency + 0.5))
+
+
 class BM25:
     """Okapi BM25 over pre-tokenised passages, with an inverted index."""
 
-    def __init__(self, documents: Sequence[Sequence[str]], k1: float = 1.2, b: float = 0.75):
+    def __init__(self, documents: Sequence[Sequence[str]], k1: float = K1, b: float = B):
         self.k1, self.b = k1, b
         self.size = len(documents)
         self._lengths = [len(d) for d in documents]
@@ -110,10 +121,7 @@ class BM25:
             for term, count in Counter(terms).items():
                 postings[term].append((row, count))
         self._postings = dict(postings)
-        self._idf = {
-            term: math.log(1 + (self.size - len(p) + 0.5) / (len(p) + 0.5))
-            for term, p in self._postings.items()
-        }
+        self._idf = {term: bm25_idf(len(p), self.size) for term, p in self._postings.items()}
 
     def idf(self, term: str) -> float:
         """A term the index has never seen gets the highest possible idf: for
@@ -123,7 +131,7 @@ class BM25:
 
     @property
     def max_idf(self) -> float:
-        return math.log(1 + (self.size + 0.5) / 0.5)
+        return bm25_idf(0, self.size)
 
     def knows(self, term: str) -> bool:
         return term in self._idf

@@ -1,4 +1,4 @@
-"""Hybrid search: dense (FAISS) and lexical (BM25) candidates, fused by score.
+"""Hybrid search: dense (nearest vectors) and lexical (BM25) candidates, fused by score.
 
 Fusion adds a weighted, 0..1-scaled BM25 score to the cosine similarity
 instead of fusing ranks. A question with no lexical signal (an English
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .lexical import tokenize
-from .store import Snapshot
+from .storage import IndexView
 from .types import Hit
 
 # Weight of the lexical score next to the cosine similarity. Swept over the
@@ -45,39 +45,35 @@ class SearchResult:
     hits: list[Hit]
 
 
-def search(snapshot: Snapshot, query: Query, k: int, candidates: int) -> SearchResult:
-    total = len(snapshot.passages)
+def search(view: IndexView, query: Query, k: int, candidates: int) -> SearchResult:
+    total = view.size
     if total == 0:
         return SearchResult(query, [])
-    dense = _dense_scores(snapshot, query.vector, min(candidates, total))
-    lexical = _lexical_scores(snapshot, query)
+    dense = view.dense(query.vector, min(candidates, total))
+    lexical = _lexical_scores(view, query)
     # Passages found only by their words still need a cosine to be ranked.
-    for row in sorted(lexical, key=lexical.get, reverse=True)[:candidates]:
-        if row not in dense:
-            dense[row] = float(snapshot.vector_of(row) @ query.vector)
+    missing = [row for row in sorted(lexical, key=lexical.get, reverse=True)[:candidates] if row not in dense]
+    if missing:
+        dense.update(zip(missing, map(float, view.vectors_of(missing) @ query.vector)))
     fused = {row: dense[row] + LEXICAL_WEIGHT * lexical.get(row, 0.0) for row in dense}
-    ranked = sorted(fused, key=fused.get, reverse=True)[:k]
+    # Ties (identical passages) are broken by row, so that both backends rank alike.
+    ranked = sorted(fused, key=lambda row: (-fused[row], row))[:k]
     hits = [
-        Hit(snapshot.passages[row].passage, dense[row], lexical.get(row, 0.0), fused[row], rank, row)
+        Hit(view.passage(row), dense[row], lexical.get(row, 0.0), fused[row], rank, row)
         for rank, row in enumerate(ranked, start=1)
     ]
     return SearchResult(query, hits)
 
 
-def _dense_scores(snapshot: Snapshot, vector: np.ndarray, k: int) -> dict[int, float]:
-    scores, rows = snapshot.vectors.search(vector.reshape(1, -1).astype(np.float32), k)
-    return {int(r): float(s) for r, s in zip(rows[0], scores[0]) if r >= 0}
-
-
-def _lexical_scores(snapshot: Snapshot, query: Query) -> dict[int, float]:
+def _lexical_scores(view: IndexView, query: Query) -> dict[int, float]:
     """BM25 scores scaled to 0..1 by what a perfect match would score."""
-    bm25 = snapshot.bm25
     weights = query.lexical_weights or {}
     terms = set(query.terms)
-    asked = sum(bm25.idf(t) * weights.get(t, 1.0) for t in terms)
+    scores = view.lexical(terms, weights)
+    asked = sum(view.idf(t) * weights.get(t, 1.0) for t in terms)
     if asked <= 0:
         return {}
-    return {row: min(1.0, score / asked) for row, score in bm25.scores(terms, weights).items()}
+    return {row: min(1.0, score / asked) for row, score in scores.items()}
 
 
 def make_query(vector: np.ndarray, text: str) -> Query:

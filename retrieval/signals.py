@@ -25,7 +25,7 @@ from .background import Null
 from .lexical import characters, content_words, phrases
 from .search import SearchResult
 from .sentences import is_chinese, sentence_pieces, split_sentences
-from .store import Snapshot
+from .storage import IndexView
 
 DECISION_FEATURES = (
     "dense_over_null",
@@ -65,14 +65,14 @@ class Signals:
     sentences: Sentences | None  # None when nothing was found
 
 
-def measure(snapshot: Snapshot, result: SearchResult, background: float, null: Null | None) -> Signals:
+def measure(snapshot: IndexView, result: SearchResult, background: float, null: Null | None) -> Signals:
     """`background` is the query's best cosine against the background texts,
     `null` how those texts fare in this index (see background.py)."""
     query, hits = result.query, result.hits
     if not hits:
         return Signals(np.zeros(len(DECISION_FEATURES)), None)
     top = hits[0]
-    weights = {w: snapshot.bm25.idf(w) for w in content_words(query.text)}
+    weights = {w: snapshot.idf(w) for w in content_words(query.text)}
     sentences = _sentences(query.text, query.vector, snapshot, top.row, weights)
     best = float(sentences.features[:, SENTENCE_FEATURES.index("cosine")].max())
     decision = {
@@ -84,10 +84,10 @@ def measure(snapshot: Snapshot, result: SearchResult, background: float, null: N
     return Signals(np.array([decision[f] for f in DECISION_FEATURES]), sentences)
 
 
-def _sentences(question: str, vector: np.ndarray, snapshot: Snapshot, row: int, weights: dict[str, float]) -> Sentences:
+def _sentences(question: str, vector: np.ndarray, snapshot: IndexView, row: int, weights: dict[str, float]) -> Sentences:
     """`weights`: the question's content words with their IDF, since rare
     words say more about what is asked than common ones."""
-    passage = snapshot.passages[row].passage.text
+    passage = snapshot.passage(row).text
     texts = split_sentences(passage) or [passage]
     cosines = snapshot.sentence_vectors_of(row) @ vector
     means, _ = snapshot.pieces_of(row)

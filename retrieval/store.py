@@ -25,20 +25,19 @@ import hashlib
 import json
 import os
 import shutil
-import sys
-import time
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator, Mapping, Sequence
 
 import faiss
 import numpy as np
 
 from .errors import IndexCorruptError, IndexLockedError, IndexNotFoundError, ModelMismatchError
 from .lexical import BM25
-from .sentences import sentence_pieces
+from .storage import StoredPassage, crash_point, now, pool_sentences, text_sha
 from .types import DocumentInfo, IndexInfo, Passage
+
+__all__ = ["IndexStore", "Manifest", "Snapshot", "StoredPassage", "build_faiss_index", "crash_point", "now", "text_sha"]
 
 # 2: clause pieces from the passage's own forward pass instead of separately
 # embedded sentences.
@@ -67,16 +66,8 @@ class Manifest:
 
 
 @dataclass
-class StoredPassage:
-    passage: Passage
-    terms: list[str]
-    text_sha: str  # identical texts share one embedding
-    pieces: int  # rows of this passage in pieces.npy: its clauses, sentence by sentence
-
-
-@dataclass
 class Snapshot:
-    """One loaded, immutable index version."""
+    """One loaded, immutable index version, held in memory (an IndexView)."""
 
     manifest: Manifest
     passages: list[StoredPassage]
@@ -93,8 +84,35 @@ class Snapshot:
         counts = [sp.pieces for sp in self.passages]
         self._piece_starts = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
 
+    @property
+    def size(self) -> int:
+        return len(self.passages)
+
+    def passage(self, row: int) -> Passage:
+        return self.passages[row].passage
+
+    def stored(self) -> list[tuple[int, StoredPassage]]:
+        return list(enumerate(self.passages))
+
     def vector_of(self, row: int) -> np.ndarray:
         return self.vectors.reconstruct(row)
+
+    def vectors_of(self, rows: Sequence[int]) -> np.ndarray:
+        return self.vectors.reconstruct_batch(np.asarray(rows, dtype=np.int64))
+
+    def dense(self, vector: np.ndarray, k: int) -> dict[int, float]:
+        scores, rows = self.vectors.search(vector.reshape(1, -1).astype(np.float32), k)
+        return {int(r): float(s) for r, s in zip(rows[0], scores[0]) if r >= 0}
+
+    def idf(self, term: str) -> float:
+        return self.bm25.idf(term)
+
+    def lexical(self, terms: Iterable[str], weights: Mapping[str, float] | None = None) -> dict[int, float]:
+        return self.bm25.scores(terms, weights)
+
+    def sample(self, limit: int) -> tuple[np.ndarray, list[str]]:
+        rows = np.arange(0, self.size, max(1, self.size // limit))
+        return rows, [self.passages[int(r)].passage.text for r in rows]
 
     def pieces_of(self, row: int) -> tuple[np.ndarray, np.ndarray]:
         """The clause means and token counts of one passage (see sentence_pieces)."""
@@ -103,12 +121,7 @@ class Snapshot:
 
     def sentence_vectors_of(self, row: int) -> np.ndarray:
         """One normalised vector per sentence of the passage, pooled from its clauses."""
-        means, counts = self.pieces_of(row)
-        sentences = sentence_pieces(self.passages[row].passage.text)
-        weights = np.maximum(counts, 1e-3)[:, None] * means
-        bounds = np.cumsum([0, *map(len, sentences)])
-        pooled = np.add.reduceat(weights, bounds[:-1], axis=0) if len(means) else np.zeros((0, means.shape[1]))
-        return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-9)
+        return pool_sentences(self.passages[row].passage.text, *self.pieces_of(row))
 
     def info(self) -> IndexInfo:
         m = self.manifest
@@ -119,18 +132,13 @@ class Snapshot:
         return IndexInfo(m.version, documents, m.passages, m.model_id, m.dim, m.kind, m.built_at)
 
 
-def text_sha(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
 class IndexStore:
+    """The files backend of `storage.Store`."""
+
     def __init__(self, root: Path, keep_versions: int = 2):
         self.root = Path(root)
         self.keep_versions = max(1, keep_versions)
+        self.location = str(self.root)
 
     # ------------------------------------------------------------- reading
 
@@ -201,6 +209,9 @@ class IndexStore:
                 f"(it rebuilds for the new model) or set model.name back"
             )
 
+    def verify(self) -> IndexInfo:
+        return self.load().info()  # loading checks every checksum
+
     def _read_current(self) -> tuple[int, str]:
         path = self.root / _CURRENT
         if not path.is_file():
@@ -270,8 +281,10 @@ class IndexStore:
         piece_tokens: np.ndarray,
         documents: dict[str, dict],
         hnsw: dict[str, int] | None = None,
+        carried_over: frozenset[str] = frozenset(),
     ) -> Manifest:
-        """Write a new version and make it current. Call inside `writer()`."""
+        """Write a new version and make it current. Call inside `writer()`.
+        Every version is a complete folder, so `carried_over` changes nothing here."""
         version = (self.current_version() or 0) + 1
         final = self._version_dir(version)
         staging = self.root / f".staging-{version}-{os.getpid()}"
@@ -325,17 +338,6 @@ class IndexStore:
 
     def _version_dir(self, version: int) -> Path:
         return self.root / f"v{version:06d}"
-
-
-def crash_point(name: str) -> None:
-    """Test hook, inert unless CITEBOT_TEST_PAUSE_AT names this point: the
-    writer then says so on stderr and sleeps, so the crash-safety tests can
-    `kill -9` it at a known moment. Points: "embedding" (after the first
-    batch), "staged" (new version written aside, not yet renamed), "renamed"
-    (renamed into place, CURRENT not yet rewritten)."""
-    if os.environ.get("CITEBOT_TEST_PAUSE_AT") == name:
-        print(f"citebot: test pause at {name} (pid {os.getpid()})", file=sys.stderr, flush=True)
-        time.sleep(600)
 
 
 def build_faiss_index(vectors: np.ndarray, kind: str, m: int = 32, ef_construction: int = 200) -> faiss.Index:

@@ -1,0 +1,169 @@
+"""The seam between the engine and where an index lives.
+
+Two backends implement `Store`: a directory of FAISS and JSONL files on one
+machine (`store.IndexStore`, the default) and a PostgreSQL database with
+pgvector that several machines share (`pg_store.PgStore`). Search, the
+decision and the front ends see only an `IndexView`: one committed version,
+immutable, which a question keeps from start to end while writers commit
+newer ones.
+
+A row is how a view names a passage: a position in the files backend, a
+database id in PostgreSQL. Rows are only meaningful within the view that
+returned them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, ContextManager, Iterable, Mapping, Protocol, Sequence
+
+import numpy as np
+
+from .sentences import sentence_pieces
+from .types import IndexInfo, Passage
+
+if TYPE_CHECKING:
+    from config.settings import Settings
+
+    from .store import Manifest
+
+
+@dataclass
+class StoredPassage:
+    passage: Passage
+    terms: list[str]
+    text_sha: str  # identical texts share one embedding
+    pieces: int  # clause pieces of this passage, sentence by sentence (see sentence_pieces)
+
+
+class IndexView(Protocol):
+    """One committed index version, as search and the decision read it."""
+
+    manifest: "Manifest"
+
+    @property
+    def version(self) -> int: ...
+
+    @property
+    def size(self) -> int:
+        """Passages in this version."""
+
+    def info(self) -> IndexInfo: ...
+
+    def passage(self, row: int) -> Passage: ...
+
+    def stored(self) -> list[tuple[int, StoredPassage]]:
+        """Every passage with its row, in document order (for writers)."""
+
+    def vector_of(self, row: int) -> np.ndarray: ...
+
+    def vectors_of(self, rows: Sequence[int]) -> np.ndarray:
+        """(len(rows), dim) float32, in the order asked."""
+
+    def pieces_of(self, row: int) -> tuple[np.ndarray, np.ndarray]:
+        """The clause means (float32) and token counts of one passage."""
+
+    def sentence_vectors_of(self, row: int) -> np.ndarray:
+        """One normalised vector per sentence of the passage."""
+
+    def dense(self, vector: np.ndarray, k: int) -> dict[int, float]:
+        """Up to k rows nearest to `vector` by inner product, with their scores."""
+
+    def idf(self, term: str) -> float:
+        """BM25 idf as `lexical.BM25.idf` defines it."""
+
+    def lexical(self, terms: Iterable[str], weights: Mapping[str, float] | None = None) -> dict[int, float]:
+        """BM25 scores as `lexical.BM25.scores` computes them."""
+
+    def sample(self, limit: int) -> tuple[np.ndarray, list[str]]:
+        """About `limit` rows evenly spread over the version, with their texts."""
+
+
+class Store(Protocol):
+    """Where versions are committed. `location` names it in messages, never
+    with a secret."""
+
+    location: str
+
+    def exists(self) -> bool: ...
+
+    def current_version(self) -> int | None:
+        """The committed version number, read cheaply: readers ask once per question."""
+
+    def load(self, expected_model_id: str | None = None, ef_search: int = 128) -> IndexView: ...
+
+    def check_model(self, manifest: "Manifest", expected_model_id: str) -> None:
+        """ModelMismatchError when the index was built with another model."""
+
+    def verify(self) -> IndexInfo:
+        """Check the current version thoroughly (`citebot doctor`)."""
+
+    def writer(self) -> ContextManager["Store"]:
+        """Hold the single-writer lock; a second writer gets IndexLockedError at once."""
+
+    def commit(
+        self,
+        *,
+        model_id: str,
+        kind: str,
+        passages: list[StoredPassage],
+        vectors: np.ndarray,
+        pieces: np.ndarray,
+        piece_tokens: np.ndarray,
+        documents: dict[str, dict],
+        hnsw: dict[str, int] | None = None,
+        carried_over: frozenset[str] = frozenset(),
+    ) -> "Manifest":
+        """Make `passages` the new current version, all or nothing; call inside
+        `writer()`. `carried_over` names documents whose passages are exactly
+        those of the previous version, which a store may keep rather than rewrite."""
+
+
+def open_store(settings: "Settings") -> Store:
+    """The backend the settings name: the one place that chooses."""
+    index = settings.index
+    if index.backend == "files":
+        from .store import IndexStore
+
+        return IndexStore(index.dir, index.keep_versions)
+    if index.backend == "postgres":
+        from .pg_store import PgStore
+
+        return PgStore(index.postgres_url, index.keep_versions)
+    from config.settings import SettingsError
+
+    raise SettingsError(f"setting index.backend is {index.backend!r}; use \"files\" or \"postgres\"")
+
+
+def pool_sentences(text: str, means: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """One normalised vector per sentence of `text`, pooled from its clause
+    means weighted by their token counts."""
+    sentences = sentence_pieces(text)
+    weights = np.maximum(counts, 1e-3)[:, None] * means
+    bounds = np.cumsum([0, *map(len, sentences)])
+    pooled = np.add.reduceat(weights, bounds[:-1], axis=0) if len(means) else np.zeros((0, means.shape[1]))
+    return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-9)
+
+
+def text_sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def crash_point(name: str) -> None:
+    """Test hook, inert unless CITEBOT_TEST_PAUSE_AT names this point: the
+    writer then says so on stderr and sleeps, so the crash-safety tests can
+    `kill -9` it at a known moment. Points: "embedding" (after the first
+    batch), "staged" (new version written aside, not yet committed),
+    "renamed" (files only: renamed into place, CURRENT not yet rewritten)."""
+    if os.environ.get("CITEBOT_TEST_PAUSE_AT") == name:
+        print(f"citebot: test pause at {name} (pid {os.getpid()})", file=sys.stderr, flush=True)
+        time.sleep(600)
