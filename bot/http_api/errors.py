@@ -23,6 +23,7 @@ from retrieval.errors import (
     IndexCorruptError,
     IndexLockedError,
     IndexNotFoundError,
+    IndexUnavailableError,
     InputError,
     ModelMismatchError,
     UnknownDocumentError,
@@ -39,6 +40,7 @@ _CITEBOT_STATUS: list[tuple[type[CitebotError], int, str]] = [
     (IndexBusyError, 503, "index_busy"),
     (IndexNotFoundError, 503, "index_not_found"),
     (IndexCorruptError, 503, "index_corrupt"),
+    (IndexUnavailableError, 503, "index_unavailable"),
     (ModelMismatchError, 503, "model_mismatch"),
     (CitebotError, 400, "bad_request"),
 ]
