@@ -51,23 +51,23 @@ def _env(index_dir: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def citebot(index_dir: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+def citebot(index_dir: Path, *args: str, timeout: float = 120, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "bot.cli", *args],
         cwd=ROOT,
-        env=_env(index_dir),
+        env=_env(index_dir, **env),
         capture_output=True,
         text=True,
         timeout=timeout,
     )
 
 
-def kill_at(index_dir: Path, point: str, *args: str, timeout: float = 120) -> str:
+def kill_at(index_dir: Path, point: str, *args: str, timeout: float = 120, **env: str) -> str:
     """Run `citebot ARGS` until it pauses at `point`, then SIGKILL it; its stderr."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "bot.cli", *args],
         cwd=ROOT,
-        env=_env(index_dir, CITEBOT_TEST_PAUSE_AT=point),
+        env=_env(index_dir, CITEBOT_TEST_PAUSE_AT=point, **env),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )

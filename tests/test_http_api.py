@@ -216,16 +216,20 @@ def test_token_never_appears_in_responses_or_logs(client: httpx.Client, caplog: 
     assert TOKEN not in caplog.text and "guess" not in caplog.text
 
 
-@pytest.mark.slow
-def test_a_token_in_the_query_string_is_refused_and_kept_out_of_the_access_log(tmp_path: Path) -> None:
+@contextmanager
+def citebot_serve(index: Path, **env: str) -> Iterator[tuple[str, list[str]]]:
+    """`citebot serve --create` as its own process on a free port, with the
+    API token set and `env` added: its URL, and its log once it has stopped."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CITEBOT_", "TELEGRAM_"))}
-    env |= {"CITEBOT_API_TOKEN": TOKEN, "CITEBOT_INDEX": str(tmp_path / "index"), "CITEBOT_MODEL_CACHE_DIR": str(cache_dir())}
+    variables = {k: v for k, v in os.environ.items() if not k.startswith(("CITEBOT_", "TELEGRAM_"))}
+    variables |= {"CITEBOT_API_TOKEN": TOKEN, "CITEBOT_INDEX": str(index), "CITEBOT_MODEL_CACHE_DIR": str(cache_dir())}
     serve = [sys.executable, "-m", "bot.cli", "serve", "--create", "--port", str(port)]
-    server = subprocess.Popen(serve, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=ROOT)
-    url = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        serve, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=variables | env, cwd=ROOT
+    )
+    url, log = f"http://127.0.0.1:{port}", []
     try:
         deadline = time.monotonic() + 120
         while True:
@@ -235,13 +239,20 @@ def test_a_token_in_the_query_string_is_refused_and_kept_out_of_the_access_log(t
                     break
             except httpx.TransportError:
                 time.sleep(0.2)
+        yield url, log
+    finally:
+        server.send_signal(signal.SIGINT)
+        log.append(server.communicate(timeout=30)[0])
+
+
+@pytest.mark.slow
+def test_a_token_in_the_query_string_is_refused_and_kept_out_of_the_access_log(tmp_path: Path) -> None:
+    with citebot_serve(tmp_path / "index") as (url, logged):
         for name in ("token", "access_token"):
             error_of(httpx.get(f"{url}/v1/index", params={name: TOKEN}), 401, "unauthorized")
         # With the header the request is served; the query's copy is still not logged.
         assert httpx.get(f"{url}/v1/documents", params={"token": TOKEN}, headers=AUTH).status_code == 200
-    finally:
-        server.send_signal(signal.SIGINT)
-        log = server.communicate(timeout=30)[0]
+    [log] = logged
     assert '"GET /v1/index?token=*** HTTP/1.1" 401' in log
     assert '"GET /v1/index?access_token=*** HTTP/1.1" 401' in log
     assert '"GET /v1/documents?token=*** HTTP/1.1" 200' in log
