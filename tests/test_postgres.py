@@ -204,7 +204,7 @@ def test_serve_telegram_and_ask_share_one_database_without_restarts(postgres_url
         try:
             api.wait_for(lambda: api.called("getUpdates"), timeout=120)
             added = httpx.post(f"{url}/v1/documents", json=NEW_DOC, headers=AUTH, timeout=120)
-            assert added.status_code == 200, added.text
+            assert added.status_code == 201, added.text
 
             api.send(api.private_chat(1801), NEW_DOC_QUESTION)
             [reply] = api.wait_sent(1801, timeout=60)
