@@ -630,7 +630,7 @@ def print_postgres_vs_faiss(out: dict, k: int) -> None:
                 print(f"{row['dataset']:<10} {row['n']:>9,} {backend:<9} {row[backend]['build_s']:>8} {size / 1e6:>8.1f} "
                       f"{e['ef_search']:>4} {e['ms']['p50']:>7} {e['ms']['p95']:>7} {e[f'recall@{k}']:>9}")
         print(f"{'':<10} {'':>9} postgres: HNSW index {row['postgres']['hnsw_bytes'] / 1e6:.1f} MB, "
-              f"passages table {row['postgres']['passages_table_bytes'] / 1e6:.1f} MB; load {row['loadavg']}")
+              f"passages table with its indexes {row['postgres']['passages_table_bytes'] / 1e6:.1f} MB; load {row['loadavg']}")
 
 
 # ------------------------------------------ 5. indexing vs bare (issue 15)

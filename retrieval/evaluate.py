@@ -44,7 +44,9 @@ def engine_for(
         return Engine.open(settings, embedder=embedder, decider=decider)
     key = hashlib.sha256(f"{labelled.source}\0{settings.model.name}".encode()).hexdigest()[:16]
     folder = settings.model.cache_dir / "eval" / f"{labelled.name}-{key}"
-    settings = settings.replace("index", dir=folder, kind="flat")
+    # Always a folder of files: with index.backend = "postgres" the set's
+    # documents would otherwise replace the shared index's.
+    settings = settings.replace("index", dir=folder, kind="flat", backend="files")
     try:
         engine = Engine.open(settings, embedder=embedder, decider=decider, create=True)
     except IndexCorruptError:  # a cache of an older citebot, or damaged: it is only a cache

@@ -39,9 +39,11 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.types.json import Jsonb
 
-from .errors import IndexCorruptError, IndexLockedError, IndexNotFoundError, IndexUnavailableError, ModelMismatchError
+from config.settings import SettingsError
+
+from .errors import IndexCorruptError, IndexLockedError, IndexNotFoundError, IndexUnavailableError
 from .lexical import B, K1, bm25_idf
-from .storage import StoredPassage, crash_point, now, pool_sentences
+from .storage import StoredPassage, check_model, crash_point, now, pool_sentences
 from .store import FORMAT_VERSION, Manifest
 from .types import IndexInfo, Passage
 
@@ -57,14 +59,12 @@ class PgStore:
 
     def __init__(self, url: str, keep_versions: int = 2):
         if not url:
-            raise IndexUnavailableError(
-                'index.backend is "postgres" but index.postgres_url is empty; set CITEBOT_INDEX_POSTGRES_URL'
-            )
+            raise SettingsError('index.backend is "postgres" but index.postgres_url is empty; set CITEBOT_INDEX_POSTGRES_URL')
         self._url = url
         try:
             params = conninfo_to_dict(url)
-        except psycopg.Error:
-            raise IndexUnavailableError("index.postgres_url is not a valid PostgreSQL URL or conninfo") from None
+        except psycopg.Error:  # its message quotes the URL, password and all
+            raise SettingsError("setting index.postgres_url is not a valid PostgreSQL URL or conninfo string") from None
         self._password = params.get("password") or None
         self.location = _describe(params)
         self.keep_versions = max(1, keep_versions)
@@ -92,7 +92,7 @@ class PgStore:
             if not conn._citebot_vector:
                 _register_vector(conn)  # the extension may have been created since
             yield conn
-        except psycopg.OperationalError as exc:
+        except psycopg.Error as exc:  # an outage, a lost connection, a refused privilege
             raise self._unavailable(exc) from None
         finally:
             if conn.closed or conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
@@ -126,11 +126,11 @@ class PgStore:
             except psycopg.errors.UndefinedTable:
                 meta = None
             if meta is None:
-                raise IndexNotFoundError(f"no index in {self.location}; build one with `citebot index PATH...`")
+                raise IndexNotFoundError(f"no index at {self.location}; build one with `citebot index PATH...`")
             format_, model_id, dim, kind, version = meta
             if format_ != FORMAT_VERSION:
                 raise IndexCorruptError(
-                    f"the index in {self.location} has format {format_}, this citebot reads format "
+                    f"the index at {self.location} has format {format_}, this citebot reads format "
                     f"{FORMAT_VERSION}; re-index with `citebot index --rebuild PATH...`"
                 )
             row = conn.execute(
@@ -145,12 +145,7 @@ class PgStore:
         return PgView(self, manifest, terms, ef_search)
 
     def check_model(self, manifest: Manifest, expected_model_id: str) -> None:
-        if manifest.model_id != expected_model_id:
-            raise ModelMismatchError(
-                f"the index in {self.location} was built with model {manifest.model_id!r} but the "
-                f"configured model is {expected_model_id!r}; re-index with `citebot index PATH...` "
-                f"(it rebuilds for the new model) or set model.name back"
-            )
+        check_model(self.location, manifest.model_id, expected_model_id)
 
     def verify(self) -> IndexInfo:
         """The current version's rows agree with its record: passages per
@@ -182,7 +177,7 @@ class PgStore:
 
     def _damaged(self, problem: str) -> IndexCorruptError:
         return IndexCorruptError(
-            f"the index in {self.location} is damaged: {problem}; rebuild it with `citebot index --rebuild PATH...`"
+            f"the index at {self.location} is damaged: {problem}; rebuild it with `citebot index --rebuild PATH...`"
         )
 
     # ------------------------------------------------------------- writing
@@ -204,10 +199,10 @@ class PgStore:
                         (_LOCK_KEY,),
                     ).fetchone()
                     raise IndexLockedError(
-                        f"the index in {self.location} is being written by {(other and other[0]) or 'another process'}; "
+                        f"the index at {self.location} is being written by {(other and other[0]) or 'another process'}; "
                         f"wait for it to finish and try again"
                     )
-            except psycopg.OperationalError as exc:
+            except psycopg.Error as exc:
                 raise self._unavailable(exc) from None
             self._writer = conn
             yield self
@@ -269,7 +264,7 @@ class PgStore:
                 self._collect_garbage(conn, version)
             # Fresh statistics, so that the planner knows how many rows a version holds.
             conn.execute("ANALYZE citebot_passages, citebot_terms")
-        except psycopg.OperationalError as exc:
+        except psycopg.Error as exc:
             raise self._unavailable(exc) from None
         return Manifest(FORMAT_VERSION, version, model_id, dim, kind, built_at, count, documents)
 

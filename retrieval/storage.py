@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, ContextManager, Iterable, Mapping, Protocol, S
 
 import numpy as np
 
+from .errors import ModelMismatchError
 from .sentences import sentence_pieces
 from .types import IndexInfo, Passage
 
@@ -138,6 +139,15 @@ def open_store(settings: "Settings") -> Store:
     from config.settings import SettingsError
 
     raise SettingsError(f"setting index.backend is {index.backend!r}; use \"files\" or \"postgres\"")
+
+
+def check_model(location: str, built_with: str, configured: str) -> None:
+    if built_with != configured:
+        raise ModelMismatchError(
+            f"the index at {location} was built with model {built_with!r} but the "
+            f"configured model is {configured!r}; re-index with `citebot index PATH...` "
+            f"(it rebuilds for the new model) or set model.name back"
+        )
 
 
 def pool_sentences(text: str, means: np.ndarray, counts: np.ndarray) -> np.ndarray:

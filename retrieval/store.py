@@ -32,9 +32,9 @@ from typing import Iterable, Iterator, Mapping, Sequence
 import faiss
 import numpy as np
 
-from .errors import IndexCorruptError, IndexLockedError, IndexNotFoundError, ModelMismatchError
+from .errors import IndexCorruptError, IndexLockedError, IndexNotFoundError
 from .lexical import BM25
-from .storage import StoredPassage, crash_point, now, pool_sentences, text_sha
+from .storage import StoredPassage, check_model, crash_point, now, pool_sentences, text_sha
 from .types import DocumentInfo, IndexInfo, Passage
 
 __all__ = ["IndexStore", "Manifest", "Snapshot", "StoredPassage", "build_faiss_index", "crash_point", "now", "text_sha"]
@@ -204,12 +204,7 @@ class IndexStore:
         return Snapshot(manifest, passages, vectors, pieces, piece_tokens, BM25([p.terms for p in passages]))
 
     def check_model(self, manifest: Manifest, expected_model_id: str) -> None:
-        if manifest.model_id != expected_model_id:
-            raise ModelMismatchError(
-                f"the index at {self.root} was built with model {manifest.model_id!r} but the "
-                f"configured model is {expected_model_id!r}; re-index with `citebot index PATH...` "
-                f"(it rebuilds for the new model) or set model.name back"
-            )
+        check_model(self.location, manifest.model_id, expected_model_id)
 
     def verify(self) -> IndexInfo:
         return self.load().info()  # loading checks every checksum

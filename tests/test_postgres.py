@@ -118,7 +118,7 @@ def test_doctor_and_ask_work_from_the_command_line(make_engine, postgres_url, tm
         conn.execute("DELETE FROM citebot_terms WHERE passage_id = (SELECT min(id) FROM citebot_passages)")
     damaged = citebot(tmp_path / "unused", "doctor", **pg_env(postgres_url))
     assert damaged.returncode == 1
-    assert damaged.stderr.startswith("citebot: error: the index in postgresql://") and "is damaged" in damaged.stderr
+    assert damaged.stderr.startswith("citebot: error: the index at postgresql://") and "is damaged" in damaged.stderr
 
 
 @pytest.fixture
