@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import numpy as np
 import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
@@ -94,6 +95,22 @@ def test_old_versions_are_collected_beyond_keep_versions(make_engine, postgres_u
         versions = [v for (v,) in conn.execute("SELECT version FROM citebot_versions ORDER BY version")]
         oldest = conn.execute("SELECT min(live_from) FROM citebot_passages").fetchone()[0]
     assert versions == [3, 4] and oldest >= 2
+
+
+def test_rebuild_and_a_changed_model_replace_every_row(make_engine, postgres_url):
+    engine = make_engine({"a.txt": A, "b.txt": B}, index=postgres_index(postgres_url))
+    rebuilt = engine.update(documents=[Document("a.txt", A), Document("b.txt", B)], rebuild=True)
+    assert (rebuilt.embedded, rebuilt.version) == (engine.info().passages, 2)
+    store = open_store(engine.settings)
+    with store.writer():  # another model, of another dimension, wrote the index
+        store.commit(model_id="other", kind="flat", passages=[], vectors=np.zeros((0, 3), np.float32),
+                     pieces=np.zeros((0, 3), np.float32), piece_tokens=np.zeros(0, np.int32), documents={})
+    with pytest.raises(ModelMismatchError, match="was built with model 'other'"):
+        Engine.open(engine.settings, embedder=engine.embedder)
+    back = engine.update(documents=[Document("a.txt", A)])
+    assert (back.added, back.embedded, back.version) == (["a.txt"], back.passages, 4)
+    assert store.verify().documents[0].name == "a.txt"
+    assert engine.search(QUESTION_B, k=5)[0].passage.document == "a.txt"
 
 
 def test_a_second_writer_is_refused_at_once_and_a_changed_model_is_named(make_engine, postgres_url):
