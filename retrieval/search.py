@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .lexical import tokenize
+from .lexical import analyse
 from .store import Snapshot
 from .types import Hit
 
@@ -36,6 +36,7 @@ class Query:
     text: str
     vector: np.ndarray
     terms: list[str]
+    words: list[str]  # its content words (lexical.analyse), for the signals
     lexical_weights: dict[str, float] | None = None  # term -> weight, default 1
 
 
@@ -81,4 +82,4 @@ def _lexical_scores(snapshot: Snapshot, query: Query) -> dict[int, float]:
 
 
 def make_query(vector: np.ndarray, text: str) -> Query:
-    return Query(text, vector, tokenize(text))
+    return Query(text, vector, *analyse(text))

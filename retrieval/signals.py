@@ -10,7 +10,8 @@ passage: its cosine and its best clause's cosine to the question (pooled
 from the passage's own token embeddings), how much of the question's
 weight (IDF) it writes and the sentence before it writes, shared Chinese
 characters, whether it holds the kind of fact asked for (answer_types.py),
-how much it adds beyond the question's words, its place and its length.
+how much it adds beyond the question's characters and words, its place
+and its length.
 """
 
 from __future__ import annotations
@@ -18,13 +19,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import re
+
 import numpy as np
 
 from .answer_types import holds_asked
 from .background import Null
-from .lexical import characters, content_words, phrases
+from .lexical import characters, phrases
 from .search import SearchResult
-from .sentences import is_chinese, sentence_pieces, split_sentences
+from .sentences import is_chinese, sentence_pieces
 from .store import Snapshot
 
 DECISION_FEATURES = (
@@ -33,6 +36,8 @@ DECISION_FEATURES = (
     "sentence_over_background",
     "cross_lingual",
 )
+
+_LATIN_WORDS = re.compile(r"[a-z]+|\d+")
 
 SENTENCE_FEATURES = (
     "cosine",
@@ -72,7 +77,7 @@ def measure(snapshot: Snapshot, result: SearchResult, background: float, null: N
     if not hits:
         return Signals(np.zeros(len(DECISION_FEATURES)), None)
     top = hits[0]
-    weights = {w: snapshot.bm25.idf(w) for w in content_words(query.text)}
+    weights = {w: snapshot.bm25.idf(w) for w in query.words}
     sentences = _sentences(query.text, query.vector, snapshot, top.row, weights)
     best = float(sentences.features[:, SENTENCE_FEATURES.index("cosine")].max())
     decision = {
@@ -88,24 +93,29 @@ def _sentences(question: str, vector: np.ndarray, snapshot: Snapshot, row: int, 
     """`weights`: the question's content words with their IDF, since rare
     words say more about what is asked than common ones."""
     passage = snapshot.passages[row].passage.text
-    texts = split_sentences(passage) or [passage]
-    cosines = snapshot.sentence_vectors_of(row) @ vector
+    pieces = sentence_pieces(passage)
+    texts = [passage[sentence[0][0] : sentence[-1][1]] for sentence in pieces]
+    cosines = snapshot.sentence_vectors_of(row, pieces) @ vector
     means, _ = snapshot.pieces_of(row)
     clauses = means @ vector / np.maximum(np.linalg.norm(means, axis=1), 1e-9)
-    bounds = np.cumsum([0, *map(len, sentence_pieces(passage))])
+    bounds = np.cumsum([0, *map(len, pieces)])
     best_clause = np.maximum.reduceat(clauses, bounds[:-1])
     total = sum(weights.values()) or 1.0
     asked_characters = characters(question)
     asked_phrases = phrases(question)
+    # What a sentence adds is counted in characters and Latin words, which
+    # need no segmenting: jieba on every sentence cost more than the model.
+    asked_units = asked_characters | set(_LATIN_WORDS.findall(question.lower()))
     overlap, shared, copied, kind, novelty = [], [], [], [], []
     for text in texts:
         lowered = text.lower()
+        held = characters(text)
+        units = held | set(_LATIN_WORDS.findall(lowered))
         overlap.append(sum(w for t, w in weights.items() if t in lowered) / total)
-        shared.append(len(asked_characters & characters(text)) / max(len(asked_characters), 1))
+        shared.append(len(asked_characters & held) / max(len(asked_characters), 1))
         copied.append(len(asked_phrases & phrases(text)) / max(len(asked_phrases), 1))
         kind.append(holds_asked(question, text))
-        words = content_words(text)
-        novelty.append(sum(w not in weights for w in words) / max(len(words), 1))
+        novelty.append(len(units - asked_units) / max(len(units), 1))
     overlap = np.array(overlap)
     columns = {
         "cosine": cosines,
@@ -126,3 +136,4 @@ def _sentences(question: str, vector: np.ndarray, snapshot: Snapshot, row: int, 
         "length": [math.log1p(len(t)) for t in texts],
     }
     return Sentences(texts, np.column_stack([np.asarray(columns[f], dtype=np.float64) for f in SENTENCE_FEATURES]))
+

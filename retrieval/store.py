@@ -101,10 +101,12 @@ class Snapshot:
         start, end = self._piece_starts[row], self._piece_starts[row + 1]
         return self.pieces[start:end].astype(np.float32), self.piece_tokens[start:end]
 
-    def sentence_vectors_of(self, row: int) -> np.ndarray:
-        """One normalised vector per sentence of the passage, pooled from its clauses."""
+    def sentence_vectors_of(self, row: int, pieces: list[list[tuple[int, int]]] | None = None) -> np.ndarray:
+        """One normalised vector per sentence of the passage, pooled from its
+        clauses; `pieces` is the passage's `sentence_pieces` when the caller
+        has them already."""
         means, counts = self.pieces_of(row)
-        sentences = sentence_pieces(self.passages[row].passage.text)
+        sentences = pieces if pieces is not None else sentence_pieces(self.passages[row].passage.text)
         weights = np.maximum(counts, 1e-3)[:, None] * means
         bounds = np.cumsum([0, *map(len, sentences)])
         pooled = np.add.reduceat(weights, bounds[:-1], axis=0) if len(means) else np.zeros((0, means.shape[1]))
@@ -131,6 +133,7 @@ class IndexStore:
     def __init__(self, root: Path, keep_versions: int = 2):
         self.root = Path(root)
         self.keep_versions = max(1, keep_versions)
+        self._current: tuple[tuple[int, int] | None, int | None] = (None, None)
 
     # ------------------------------------------------------------- reading
 
@@ -138,9 +141,16 @@ class IndexStore:
         return (self.root / _CURRENT).is_file()
 
     def current_version(self) -> int | None:
-        """The committed version number, read cheaply (readers poll this)."""
+        """The committed version number, read cheaply: readers poll it before
+        every question. CURRENT is only ever replaced, never rewritten in
+        place, so while its inode and mtime stay the same so does the version."""
+        path = self.root / _CURRENT
         try:
-            return int((self.root / _CURRENT).read_text().split()[0])
+            stat = path.stat()
+            key = (stat.st_ino, stat.st_mtime_ns)
+            if key != self._current[0]:
+                self._current = (key, int(path.read_text().split()[0]))
+            return self._current[1]
         except (FileNotFoundError, ValueError, IndexError):
             return None
 
