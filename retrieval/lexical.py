@@ -66,15 +66,6 @@ def analyse(text: str) -> tuple[list[str], list[str]]:
     return terms, content
 
 
-def phrases(text: str) -> set[str]:
-    """Character bigrams of Chinese runs and pairs of adjacent Latin words,
-    lower-cased."""
-    found = {run[i : i + 2] for run in _CJK_RUN.findall(text) for i in range(len(run) - 1)}
-    words = [w.lower() for w in re.findall(r"[A-Za-z]+|\d+", text)]
-    found.update(f"{a} {b}" for a, b in zip(words, words[1:]))
-    return found
-
-
 def is_stop_word(word: str) -> bool:
     return word in _STOP
 

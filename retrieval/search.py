@@ -53,9 +53,10 @@ def search(snapshot: Snapshot, query: Query, k: int, candidates: int) -> SearchR
     dense = _dense_scores(snapshot, query.vector, min(candidates, total))
     lexical = _lexical_scores(snapshot, query)
     # Passages found only by their words still need a cosine to be ranked.
-    for row in sorted(lexical, key=lexical.get, reverse=True)[:candidates]:
-        if row not in dense:
-            dense[row] = float(snapshot.vector_of(row) @ query.vector)
+    missing = [row for row in sorted(lexical, key=lexical.get, reverse=True)[:candidates] if row not in dense]
+    if missing:
+        vectors = snapshot.vectors.reconstruct_batch(np.array(missing, dtype=np.int64))
+        dense.update(zip(missing, (vectors @ query.vector).tolist()))
     fused = {row: dense[row] + LEXICAL_WEIGHT * lexical.get(row, 0.0) for row in dense}
     ranked = sorted(fused, key=fused.get, reverse=True)[:k]
     hits = [

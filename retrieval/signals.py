@@ -9,23 +9,21 @@ across languages run lower). For the short answer, per sentence of the best
 passage: its cosine and its best clause's cosine to the question (pooled
 from the passage's own token embeddings), how much of the question's
 weight (IDF) it writes and the sentence before it writes, shared Chinese
-characters, whether it holds the kind of fact asked for (answer_types.py),
-how much it adds beyond the question's characters and words, its place
-and its length.
+characters, and whether it holds the kind of fact asked for
+(answer_types.py). Signals that did not earn their place in the
+leave-one-corpus-out figures were dropped: repeated word pairs, what a
+sentence adds beyond the question, its place and its length.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-
-import re
 
 import numpy as np
 
 from .answer_types import holds_asked
 from .background import Null
-from .lexical import characters, phrases
+from .lexical import characters
 from .search import SearchResult
 from .sentences import is_chinese, sentence_pieces
 from .store import Snapshot
@@ -37,8 +35,6 @@ DECISION_FEATURES = (
     "cross_lingual",
 )
 
-_LATIN_WORDS = re.compile(r"[a-z]+|\d+")
-
 SENTENCE_FEATURES = (
     "cosine",
     "cosine_gap",
@@ -48,11 +44,7 @@ SENTENCE_FEATURES = (
     "overlap_gap",
     "previous_overlap",
     "characters",
-    "phrases",
     "kind_held",
-    "novelty",
-    "first",
-    "length",
 )
 
 
@@ -102,20 +94,12 @@ def _sentences(question: str, vector: np.ndarray, snapshot: Snapshot, row: int, 
     best_clause = np.maximum.reduceat(clauses, bounds[:-1])
     total = sum(weights.values()) or 1.0
     asked_characters = characters(question)
-    asked_phrases = phrases(question)
-    # What a sentence adds is counted in characters and Latin words, which
-    # need no segmenting: jieba on every sentence cost more than the model.
-    asked_units = asked_characters | set(_LATIN_WORDS.findall(question.lower()))
-    overlap, shared, copied, kind, novelty = [], [], [], [], []
+    overlap, shared, kind = [], [], []
     for text in texts:
         lowered = text.lower()
-        held = characters(text)
-        units = held | set(_LATIN_WORDS.findall(lowered))
         overlap.append(sum(w for t, w in weights.items() if t in lowered) / total)
-        shared.append(len(asked_characters & held) / max(len(asked_characters), 1))
-        copied.append(len(asked_phrases & phrases(text)) / max(len(asked_phrases), 1))
+        shared.append(len(asked_characters & characters(text)) / max(len(asked_characters), 1))
         kind.append(holds_asked(question, text))
-        novelty.append(len(units - asked_units) / max(len(units), 1))
     overlap = np.array(overlap)
     columns = {
         "cosine": cosines,
@@ -127,13 +111,7 @@ def _sentences(question: str, vector: np.ndarray, snapshot: Snapshot, row: int, 
         # The sentence before often names what this one answers about.
         "previous_overlap": np.concatenate([[0.0], overlap[:-1]]),
         "characters": shared,
-        # Word pairs the question repeats: questions often copy the phrase
-        # next to the answer.
-        "phrases": copied,
         "kind_held": kind,
-        "novelty": novelty,
-        "first": (np.arange(len(texts)) == 0).astype(float),
-        "length": [math.log1p(len(t)) for t in texts],
     }
     return Sentences(texts, np.column_stack([np.asarray(columns[f], dtype=np.float64) for f in SENTENCE_FEATURES]))
 
