@@ -25,7 +25,7 @@ from .answer_types import holds_asked
 from .background import Null
 from .lexical import characters
 from .search import SearchResult
-from .sentences import is_chinese, sentence_pieces
+from .sentences import sentence_pieces
 from .store import Snapshot
 
 DECISION_FEATURES = (
@@ -76,7 +76,7 @@ def measure(snapshot: Snapshot, result: SearchResult, background: float, null: N
         "dense_over_null": (top.dense - null.dense_mean) / null.dense_std,
         "sentence_over_null": (best - null.sentence_mean) / null.sentence_std,
         "sentence_over_background": best - background,
-        "cross_lingual": float(is_chinese(query.text) != is_chinese(top.passage.text)),
+        "cross_lingual": float(null.question_chinese != null.passage_chinese),
     }
     return Signals(np.array([decision[f] for f in DECISION_FEATURES]), sentences)
 
