@@ -39,8 +39,11 @@ SAMPLE = 20_000
 
 @dataclass(frozen=True)
 class Null:
-    """Best-passage and best-sentence cosines of unrelated texts in one index."""
+    """Best-passage and best-sentence cosines of unrelated texts in one index,
+    for questions in one script over passages in one script."""
 
+    question_chinese: bool
+    passage_chinese: bool
     dense_mean: float
     dense_std: float
     sentence_mean: float
@@ -86,7 +89,7 @@ class Background:
         sentences = [float((snapshot.sentence_vectors_of(int(r)) @ v).max()) for r, v in zip(best, vectors)]
         scores = np.column_stack([similarities.max(axis=1), sentences])
         mean, std = scores.mean(axis=0), np.maximum(scores.std(axis=0), 1e-3)
-        return Null(float(mean[0]), float(std[0]), float(mean[1]), float(std[1]))
+        return Null(question_chinese, passage_chinese, float(mean[0]), float(std[0]), float(mean[1]), float(std[1]))
 
     def vectors(self) -> np.ndarray:
         """Embedded as questions on first use (about 2.5 s on two cores) and

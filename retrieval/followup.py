@@ -73,5 +73,6 @@ def blend(own: Query, earlier: Query) -> Query:
         f"{earlier.text} {own.text}",
         (blended / np.linalg.norm(blended)).astype(np.float32),
         own.terms + list(weights),
+        list(dict.fromkeys(earlier.words + own.words)),
         weights,
     )

@@ -45,35 +45,25 @@ def _segmenter():
 
 
 def tokenize(text: str) -> list[str]:
-    terms: list[str] = []
-    for match in _LATIN_OR_NUMBER.finditer(text):
-        word = match.group().lower()
-        if word not in _STOP:
-            terms.append(word)
+    return analyse(text)[0]
+
+
+def analyse(text: str) -> tuple[list[str], list[str]]:
+    """A text's search terms (see `tokenize`) and its content words: jieba's
+    words and Latin words or numbers, lower-cased, without function words
+    and bigrams; the words that say what a text is about. One jieba pass
+    serves both, since a question needs both."""
+    latin = [m.group().lower() for m in _LATIN_OR_NUMBER.finditer(text)]
+    terms = [w for w in latin if w not in _STOP]
+    words = list(latin)
     jieba = _segmenter()
     for run in _CJK_RUN.findall(text):
-        terms.extend(w for w in jieba.lcut(run) if w not in _STOP)
+        cut = jieba.lcut(run)
+        words.extend(cut)
+        terms.extend(w for w in cut if w not in _STOP)
         terms.extend(run[i : i + 2] for i in range(len(run) - 1))
-    return terms
-
-
-def phrases(text: str) -> set[str]:
-    """Character bigrams of Chinese runs and pairs of adjacent Latin words,
-    lower-cased."""
-    found = {run[i : i + 2] for run in _CJK_RUN.findall(text) for i in range(len(run) - 1)}
-    words = [w.lower() for w in re.findall(r"[A-Za-z]+|\d+", text)]
-    found.update(f"{a} {b}" for a, b in zip(words, words[1:]))
-    return found
-
-
-def content_words(text: str) -> list[str]:
-    """The words that say what a text is about: jieba's words and Latin
-    words or numbers, lower-cased, without function words and bigrams."""
-    words = [m.group().lower() for m in _LATIN_OR_NUMBER.finditer(text)]
-    jieba = _segmenter()
-    for run in _CJK_RUN.findall(text):
-        words.extend(jieba.lcut(run))
-    return [w for w in dict.fromkeys(words) if w not in _STOP and not (len(w) == 1 and w.isascii())]
+    content = [w for w in dict.fromkeys(words) if w not in _STOP and not (len(w) == 1 and w.isascii())]
+    return terms, content
 
 
 def is_stop_word(word: str) -> bool:

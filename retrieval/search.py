@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .lexical import tokenize
+from .lexical import analyse
 from .storage import IndexView
 from .types import Hit
 
@@ -36,6 +36,7 @@ class Query:
     text: str
     vector: np.ndarray
     terms: list[str]
+    words: list[str]  # its content words (lexical.analyse), for the signals
     lexical_weights: dict[str, float] | None = None  # term -> weight, default 1
 
 
@@ -54,7 +55,7 @@ def search(view: IndexView, query: Query, k: int, candidates: int) -> SearchResu
     # Passages found only by their words still need a cosine to be ranked.
     missing = [row for row in sorted(lexical, key=lexical.get, reverse=True)[:candidates] if row not in dense]
     if missing:
-        dense.update(zip(missing, map(float, view.vectors_of(missing) @ query.vector)))
+        dense.update(zip(missing, (view.vectors_of(missing) @ query.vector).tolist()))
     fused = {row: dense[row] + LEXICAL_WEIGHT * lexical.get(row, 0.0) for row in dense}
     # Ties (identical passages) are broken by row, so that both backends rank alike.
     ranked = sorted(fused, key=lambda row: (-fused[row], row))[:k]
@@ -77,4 +78,4 @@ def _lexical_scores(view: IndexView, query: Query) -> dict[int, float]:
 
 
 def make_query(vector: np.ndarray, text: str) -> Query:
-    return Query(text, vector, tokenize(text))
+    return Query(text, vector, *analyse(text))

@@ -9,22 +9,23 @@ across languages run lower). For the short answer, per sentence of the best
 passage: its cosine and its best clause's cosine to the question (pooled
 from the passage's own token embeddings), how much of the question's
 weight (IDF) it writes and the sentence before it writes, shared Chinese
-characters, whether it holds the kind of fact asked for (answer_types.py),
-how much it adds beyond the question's words, its place and its length.
+characters, and whether it holds the kind of fact asked for
+(answer_types.py). Signals that did not earn their place in the
+leave-one-corpus-out figures were dropped: repeated word pairs, what a
+sentence adds beyond the question, its place and its length.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from .answer_types import holds_asked
 from .background import Null
-from .lexical import characters, content_words, phrases
+from .lexical import characters
 from .search import SearchResult
-from .sentences import is_chinese, sentence_pieces, split_sentences
+from .sentences import sentence_pieces
 from .storage import IndexView
 
 DECISION_FEATURES = (
@@ -43,11 +44,7 @@ SENTENCE_FEATURES = (
     "overlap_gap",
     "previous_overlap",
     "characters",
-    "phrases",
     "kind_held",
-    "novelty",
-    "first",
-    "length",
 )
 
 
@@ -72,14 +69,14 @@ def measure(snapshot: IndexView, result: SearchResult, background: float, null: 
     if not hits:
         return Signals(np.zeros(len(DECISION_FEATURES)), None)
     top = hits[0]
-    weights = {w: snapshot.idf(w) for w in content_words(query.text)}
+    weights = {w: snapshot.idf(w) for w in query.words}
     sentences = _sentences(query.text, query.vector, snapshot, top.row, weights)
     best = float(sentences.features[:, SENTENCE_FEATURES.index("cosine")].max())
     decision = {
         "dense_over_null": (top.dense - null.dense_mean) / null.dense_std,
         "sentence_over_null": (best - null.sentence_mean) / null.sentence_std,
         "sentence_over_background": best - background,
-        "cross_lingual": float(is_chinese(query.text) != is_chinese(top.passage.text)),
+        "cross_lingual": float(null.question_chinese != null.passage_chinese),
     }
     return Signals(np.array([decision[f] for f in DECISION_FEATURES]), sentences)
 
@@ -88,24 +85,21 @@ def _sentences(question: str, vector: np.ndarray, snapshot: IndexView, row: int,
     """`weights`: the question's content words with their IDF, since rare
     words say more about what is asked than common ones."""
     passage = snapshot.passage(row).text
-    texts = split_sentences(passage) or [passage]
-    cosines = snapshot.sentence_vectors_of(row) @ vector
+    pieces = sentence_pieces(passage)
+    texts = [passage[sentence[0][0] : sentence[-1][1]] for sentence in pieces]
+    cosines = snapshot.sentence_vectors_of(row, pieces) @ vector
     means, _ = snapshot.pieces_of(row)
     clauses = means @ vector / np.maximum(np.linalg.norm(means, axis=1), 1e-9)
-    bounds = np.cumsum([0, *map(len, sentence_pieces(passage))])
+    bounds = np.cumsum([0, *map(len, pieces)])
     best_clause = np.maximum.reduceat(clauses, bounds[:-1])
     total = sum(weights.values()) or 1.0
     asked_characters = characters(question)
-    asked_phrases = phrases(question)
-    overlap, shared, copied, kind, novelty = [], [], [], [], []
+    overlap, shared, kind = [], [], []
     for text in texts:
         lowered = text.lower()
         overlap.append(sum(w for t, w in weights.items() if t in lowered) / total)
         shared.append(len(asked_characters & characters(text)) / max(len(asked_characters), 1))
-        copied.append(len(asked_phrases & phrases(text)) / max(len(asked_phrases), 1))
         kind.append(holds_asked(question, text))
-        words = content_words(text)
-        novelty.append(sum(w not in weights for w in words) / max(len(words), 1))
     overlap = np.array(overlap)
     columns = {
         "cosine": cosines,
@@ -117,12 +111,7 @@ def _sentences(question: str, vector: np.ndarray, snapshot: IndexView, row: int,
         # The sentence before often names what this one answers about.
         "previous_overlap": np.concatenate([[0.0], overlap[:-1]]),
         "characters": shared,
-        # Word pairs the question repeats: questions often copy the phrase
-        # next to the answer.
-        "phrases": copied,
         "kind_held": kind,
-        "novelty": novelty,
-        "first": (np.arange(len(texts)) == 0).astype(float),
-        "length": [math.log1p(len(t)) for t in texts],
     }
     return Sentences(texts, np.column_stack([np.asarray(columns[f], dtype=np.float64) for f in SENTENCE_FEATURES]))
+

@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, ContextManager, Iterable, Mapping, Protocol, S
 import numpy as np
 
 from .errors import ModelMismatchError
-from .sentences import sentence_pieces
 from .types import IndexInfo, Passage
 
 if TYPE_CHECKING:
@@ -69,8 +68,9 @@ class IndexView(Protocol):
     def pieces_of(self, row: int) -> tuple[np.ndarray, np.ndarray]:
         """The clause means (float32) and token counts of one passage."""
 
-    def sentence_vectors_of(self, row: int) -> np.ndarray:
-        """One normalised vector per sentence of the passage."""
+    def sentence_vectors_of(self, row: int, pieces: list[list[tuple[int, int]]] | None = None) -> np.ndarray:
+        """One normalised vector per sentence of the passage; `pieces` is its
+        `sentence_pieces` when the caller has them already."""
 
     def dense(self, vector: np.ndarray, k: int) -> dict[int, float]:
         """Up to k rows nearest to `vector` by inner product, with their scores."""
@@ -150,10 +150,9 @@ def check_model(location: str, built_with: str, configured: str) -> None:
         )
 
 
-def pool_sentences(text: str, means: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """One normalised vector per sentence of `text`, pooled from its clause
-    means weighted by their token counts."""
-    sentences = sentence_pieces(text)
+def pool_sentences(sentences: list[list[tuple[int, int]]], means: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """One normalised vector per sentence (its `sentence_pieces`), pooled
+    from its clause means weighted by their token counts."""
     weights = np.maximum(counts, 1e-3)[:, None] * means
     bounds = np.cumsum([0, *map(len, sentences)])
     pooled = np.add.reduceat(weights, bounds[:-1], axis=0) if len(means) else np.zeros((0, means.shape[1]))

@@ -34,6 +34,7 @@ import numpy as np
 
 from .errors import IndexCorruptError, IndexLockedError, IndexNotFoundError
 from .lexical import BM25
+from .sentences import sentence_pieces
 from .storage import StoredPassage, check_model, crash_point, now, pool_sentences, text_sha
 from .types import DocumentInfo, IndexInfo, Passage
 
@@ -126,9 +127,12 @@ class Snapshot:
         start, end = self._piece_starts[row], self._piece_starts[row + 1]
         return self.pieces[start:end].astype(np.float32), self.piece_tokens[start:end]
 
-    def sentence_vectors_of(self, row: int) -> np.ndarray:
-        """One normalised vector per sentence of the passage, pooled from its clauses."""
-        return pool_sentences(self.passages[row].passage.text, *self.pieces_of(row))
+    def sentence_vectors_of(self, row: int, pieces: list[list[tuple[int, int]]] | None = None) -> np.ndarray:
+        """One normalised vector per sentence of the passage, pooled from its
+        clauses; `pieces` is the passage's `sentence_pieces` when the caller
+        has them already."""
+        sentences = pieces if pieces is not None else sentence_pieces(self.passages[row].passage.text)
+        return pool_sentences(sentences, *self.pieces_of(row))
 
     def info(self) -> IndexInfo:
         return self.manifest.info()
@@ -141,6 +145,7 @@ class IndexStore:
         self.root = Path(root)
         self.keep_versions = max(1, keep_versions)
         self.location = str(self.root)
+        self._current: tuple[tuple[int, int] | None, int | None] = (None, None)
 
     # ------------------------------------------------------------- reading
 
@@ -148,9 +153,16 @@ class IndexStore:
         return (self.root / _CURRENT).is_file()
 
     def current_version(self) -> int | None:
-        """The committed version number, read cheaply (readers poll this)."""
+        """The committed version number, read cheaply: readers poll it before
+        every question. CURRENT is only ever replaced, never rewritten in
+        place, so while its inode and mtime stay the same so does the version."""
+        path = self.root / _CURRENT
         try:
-            return int((self.root / _CURRENT).read_text().split()[0])
+            stat = path.stat()
+            key = (stat.st_ino, stat.st_mtime_ns)
+            if key != self._current[0]:
+                self._current = (key, int(path.read_text().split()[0]))
+            return self._current[1]
         except (FileNotFoundError, ValueError, IndexError):
             return None
 
