@@ -29,7 +29,7 @@ import numpy as np
 from embeddings import Embedder
 
 from .sentences import is_chinese
-from .storage import IndexView
+from .storage import IndexView, sentence_vectors
 
 TEXTS = Path(__file__).with_name("background.txt")
 # Passages a null is estimated over, at most: a sample says as much about
@@ -86,7 +86,7 @@ class Background:
             rows = rows[chinese == passage_chinese]
         similarities = vectors @ snapshot.vectors_of(rows).T
         best = rows[similarities.argmax(axis=1)]
-        sentences = [float((snapshot.sentence_vectors_of(int(r)) @ v).max()) for r, v in zip(best, vectors)]
+        sentences = [float((sentence_vectors(snapshot, int(r)) @ v).max()) for r, v in zip(best, vectors)]
         scores = np.column_stack([similarities.max(axis=1), sentences])
         mean, std = scores.mean(axis=0), np.maximum(scores.std(axis=0), 1e-3)
         return Null(question_chinese, passage_chinese, float(mean[0]), float(std[0]), float(mean[1]), float(std[1]))

@@ -43,8 +43,7 @@ from config.settings import SettingsError
 
 from .errors import IndexCorruptError, IndexLockedError, IndexNotFoundError, IndexUnavailableError
 from .lexical import B, K1, bm25_idf
-from .sentences import sentence_pieces
-from .storage import StoredPassage, check_model, crash_point, now, pool_sentences
+from .storage import StoredPassage, check_model, crash_point, now
 from .store import FORMAT_VERSION, Manifest
 from .types import IndexInfo, Passage
 
@@ -405,10 +404,6 @@ class PgView:
         means, tokens = self._rows("SELECT piece_means, piece_tokens FROM citebot_passages WHERE id = %(id)s", {"id": row})[0]
         means = np.frombuffer(means, dtype=np.float16).reshape(-1, self.manifest.dim).astype(np.float32)
         return means, np.frombuffer(tokens, dtype=np.int32).copy()
-
-    def sentence_vectors_of(self, row: int, pieces: list[list[tuple[int, int]]] | None = None) -> np.ndarray:
-        sentences = pieces if pieces is not None else sentence_pieces(self.passage(row).text)
-        return pool_sentences(sentences, *self.pieces_of(row))
 
     def dense(self, vector: np.ndarray, k: int) -> dict[int, float]:
         # relaxed_order: the HNSW scan goes on until k rows of this version

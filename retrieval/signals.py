@@ -26,7 +26,7 @@ from .background import Null
 from .lexical import characters
 from .search import SearchResult
 from .sentences import sentence_pieces
-from .storage import IndexView
+from .storage import IndexView, pool_sentences
 
 DECISION_FEATURES = (
     "dense_over_null",
@@ -87,8 +87,8 @@ def _sentences(question: str, vector: np.ndarray, snapshot: IndexView, row: int,
     passage = snapshot.passage(row).text
     pieces = sentence_pieces(passage)
     texts = [passage[sentence[0][0] : sentence[-1][1]] for sentence in pieces]
-    cosines = snapshot.sentence_vectors_of(row, pieces) @ vector
-    means, _ = snapshot.pieces_of(row)
+    means, counts = snapshot.pieces_of(row)
+    cosines = pool_sentences(pieces, means, counts) @ vector
     clauses = means @ vector / np.maximum(np.linalg.norm(means, axis=1), 1e-9)
     bounds = np.cumsum([0, *map(len, pieces)])
     best_clause = np.maximum.reduceat(clauses, bounds[:-1])

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, ContextManager, Iterable, Mapping, Protocol, S
 import numpy as np
 
 from .errors import ModelMismatchError
+from .sentences import sentence_pieces
 from .types import IndexInfo, Passage
 
 if TYPE_CHECKING:
@@ -67,10 +68,6 @@ class IndexView(Protocol):
 
     def pieces_of(self, row: int) -> tuple[np.ndarray, np.ndarray]:
         """The clause means (float32) and token counts of one passage."""
-
-    def sentence_vectors_of(self, row: int, pieces: list[list[tuple[int, int]]] | None = None) -> np.ndarray:
-        """One normalised vector per sentence of the passage; `pieces` is its
-        `sentence_pieces` when the caller has them already."""
 
     def dense(self, vector: np.ndarray, k: int) -> dict[int, float]:
         """Up to k rows nearest to `vector` by inner product, with their scores."""
@@ -148,6 +145,11 @@ def check_model(location: str, built_with: str, configured: str) -> None:
             f"configured model is {configured!r}; re-index with `citebot index PATH...` "
             f"(it rebuilds for the new model) or set model.name back"
         )
+
+
+def sentence_vectors(view: IndexView, row: int) -> np.ndarray:
+    """One normalised vector per sentence of a passage, pooled from its clauses."""
+    return pool_sentences(sentence_pieces(view.passage(row).text), *view.pieces_of(row))
 
 
 def pool_sentences(sentences: list[list[tuple[int, int]]], means: np.ndarray, counts: np.ndarray) -> np.ndarray:

@@ -34,8 +34,7 @@ import numpy as np
 
 from .errors import IndexCorruptError, IndexLockedError, IndexNotFoundError
 from .lexical import BM25
-from .sentences import sentence_pieces
-from .storage import StoredPassage, check_model, crash_point, now, pool_sentences, text_sha
+from .storage import StoredPassage, check_model, crash_point, now, text_sha
 from .types import DocumentInfo, IndexInfo, Passage
 
 __all__ = ["IndexStore", "Manifest", "Snapshot", "StoredPassage", "build_faiss_index", "crash_point", "now", "text_sha"]
@@ -126,13 +125,6 @@ class Snapshot:
         """The clause means and token counts of one passage (see sentence_pieces)."""
         start, end = self._piece_starts[row], self._piece_starts[row + 1]
         return self.pieces[start:end].astype(np.float32), self.piece_tokens[start:end]
-
-    def sentence_vectors_of(self, row: int, pieces: list[list[tuple[int, int]]] | None = None) -> np.ndarray:
-        """One normalised vector per sentence of the passage, pooled from its
-        clauses; `pieces` is the passage's `sentence_pieces` when the caller
-        has them already."""
-        sentences = pieces if pieces is not None else sentence_pieces(self.passages[row].passage.text)
-        return pool_sentences(sentences, *self.pieces_of(row))
 
     def info(self) -> IndexInfo:
         return self.manifest.info()
