@@ -12,8 +12,10 @@ import logging
 import math
 import re
 import threading
-from collections import Counter, defaultdict
+from collections import Counter
 from typing import Iterable, Mapping, Sequence
+
+import numpy as np
 
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _LATIN_OR_NUMBER = re.compile(r"[A-Za-z]+|\d+(?:\.\d+)?")
@@ -99,49 +101,58 @@ def bm25_idf(frequency: int, size: int) -> float:
 
 
 class BM25:
-    """Okapi BM25 over pre-tokenised passages, with an inverted index."""
+    """Okapi BM25 over pre-tokenised passages.
+
+    The inverted index keeps, per term, its passages and their share of the
+    score before a question's weight, idf * tf * (k1 + 1) / (tf + k1 * (1 - b
+    + b * length / average length)), in flat arrays: a question then adds up
+    a few slices with numpy instead of looping over postings in Python, and a
+    posting costs 12 bytes instead of a tuple's 60 or more.
+    """
 
     def __init__(self, documents: Sequence[Sequence[str]], k1: float = K1, b: float = B):
-        self.k1, self.b = k1, b
         self.size = len(documents)
-        self._lengths = [len(d) for d in documents]
-        self._avg_length = (sum(self._lengths) / self.size) if self.size else 0.0
-        postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        self._ids: dict[str, int] = {}
+        term_ids, rows, tfs = [], [], []
         for row, terms in enumerate(documents):
             for term, count in Counter(terms).items():
-                postings[term].append((row, count))
-        self._postings = dict(postings)
-        self._idf = {term: bm25_idf(len(p), self.size) for term, p in self._postings.items()}
+                term_ids.append(self._ids.setdefault(term, len(self._ids)))
+                rows.append(row)
+                tfs.append(count)
+        term_ids = np.array(term_ids, dtype=np.int64)
+        order = np.argsort(term_ids, kind="stable")  # by term, passages ascending within one
+        frequency = np.bincount(term_ids, minlength=len(self._ids))
+        self._starts = np.concatenate([[0], np.cumsum(frequency)])
+        self._idf = np.log(1 + (self.size - frequency + 0.5) / (frequency + 0.5))
+        self._rows = np.array(rows, dtype=np.int32)[order]
+        tf = np.array(tfs, dtype=np.float64)[order]
+        lengths = np.array([len(d) for d in documents], dtype=np.float64)
+        norm = k1 * (1 - b + b * lengths / lengths.mean()) if self.size else lengths
+        self._shares = self._idf[term_ids[order]] * tf * (k1 + 1) / (tf + norm[self._rows])
 
     def idf(self, term: str) -> float:
         """A term the index has never seen gets the highest possible idf: for
         scaling, a question's unknown words are its most specific ones."""
-        known = self._idf.get(term)
-        return known if known is not None else self.max_idf
+        known = self._ids.get(term)
+        return float(self._idf[known]) if known is not None else self.max_idf
 
     @property
     def max_idf(self) -> float:
         return bm25_idf(0, self.size)
 
-    def knows(self, term: str) -> bool:
-        return term in self._idf
-
-    def mentions(self, name: str) -> bool:
-        """Whether some passage plausibly contains `name`: as a jieba word, or
-        as all of its character bigrams (jieba may segment it differently)."""
-        return self.knows(name) or all(self.knows(name[i : i + 2]) for i in range(len(name) - 1))
-
     def scores(self, query_terms: Iterable[str], weights: Mapping[str, float] | None = None) -> dict[int, float]:
         """BM25 score of every passage that shares at least one term; a term's
         contribution is multiplied by its weight (default 1)."""
         weights = weights or {}
-        scores: dict[int, float] = defaultdict(float)
+        rows, shares = [], []
         for term in set(query_terms):
-            idf = self._idf.get(term)
-            if idf is None:
+            known = self._ids.get(term)
+            if known is None:
                 continue
-            weight = weights.get(term, 1.0)
-            for row, tf in self._postings[term]:
-                norm = self.k1 * (1 - self.b + self.b * self._lengths[row] / self._avg_length)
-                scores[row] += weight * idf * tf * (self.k1 + 1) / (tf + norm)
-        return scores
+            start, end = self._starts[known], self._starts[known + 1]
+            rows.append(self._rows[start:end])
+            shares.append(self._shares[start:end] * weights.get(term, 1.0))
+        if not rows:
+            return {}
+        found, where = np.unique(np.concatenate(rows), return_inverse=True)
+        return dict(zip(found.tolist(), np.bincount(where, weights=np.concatenate(shares)).tolist()))
