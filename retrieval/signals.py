@@ -98,7 +98,7 @@ def _sentences(question: str, vector: np.ndarray, snapshot: IndexView, row: int,
     for text in texts:
         lowered = text.lower()
         overlap.append(sum(w for t, w in weights.items() if t in lowered) / total)
-        shared.append(len(asked_characters & characters(text)) / max(len(asked_characters), 1))
+        shared.append(sum(c in text for c in asked_characters) / max(len(asked_characters), 1))
         kind.append(holds_asked(question, text))
     overlap = np.array(overlap)
     columns = {

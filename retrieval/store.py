@@ -137,6 +137,7 @@ class IndexStore:
         self.root = Path(root)
         self.keep_versions = max(1, keep_versions)
         self.location = str(self.root)
+        self._current_path = self.root / _CURRENT
         self._current: tuple[tuple[int, int] | None, int | None] = (None, None)
 
     # ------------------------------------------------------------- reading
@@ -148,12 +149,11 @@ class IndexStore:
         """The committed version number, read cheaply: readers poll it before
         every question. CURRENT is only ever replaced, never rewritten in
         place, so while its inode and mtime stay the same so does the version."""
-        path = self.root / _CURRENT
         try:
-            stat = path.stat()
+            stat = os.stat(self._current_path)
             key = (stat.st_ino, stat.st_mtime_ns)
             if key != self._current[0]:
-                self._current = (key, int(path.read_text().split()[0]))
+                self._current = (key, int(self._current_path.read_text().split()[0]))
             return self._current[1]
         except (FileNotFoundError, ValueError, IndexError):
             return None
