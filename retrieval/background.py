@@ -56,7 +56,7 @@ class Background:
         self._cache_dir = cache_dir
         self._texts = [line for line in texts.read_text(encoding="utf-8").splitlines() if line.strip()]
         self._vectors: np.ndarray | None = None
-        self._nulls: dict[tuple[int, bool], Null] = {}
+        self._nulls: dict[tuple[int, bool, bool], Null] = {}  # (version, question, passage script)
         self._lock = threading.Lock()
 
     def similarity(self, vector: np.ndarray) -> float:
@@ -76,8 +76,8 @@ class Background:
             return self._nulls[key]
 
     def _null(self, snapshot: IndexView, question_chinese: bool, passage_chinese: bool) -> Null:
-        texts = np.array([is_chinese(t) == question_chinese for t in self._texts])
-        vectors = self._vectors_locked()[texts]
+        in_script = np.array([is_chinese(t) == question_chinese for t in self._texts])
+        vectors = self._vectors_locked()[in_script]
         # A sample of the passages, evenly spread, then those of one script:
         # telling the script of millions of passages would cost seconds.
         rows, texts = snapshot.sample(2 * SAMPLE)

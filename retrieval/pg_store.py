@@ -391,9 +391,6 @@ class PgView:
         )
         return [(pid, StoredPassage(Passage(**passage), terms, sha, pieces)) for pid, passage, sha, pieces, terms in rows]
 
-    def vector_of(self, row: int) -> np.ndarray:
-        return self.vectors_of([row])[0]
-
     def vectors_of(self, rows: Sequence[int]) -> np.ndarray:
         with self._store.connection() as conn, conn.cursor(binary=True) as cursor:
             cursor.execute("SELECT id, embedding FROM citebot_passages WHERE id = ANY(%s)", (list(map(int, rows)),))

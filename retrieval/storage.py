@@ -61,8 +61,6 @@ class IndexView(Protocol):
     def stored(self) -> list[tuple[int, StoredPassage]]:
         """Every passage with its row, in document order (for writers)."""
 
-    def vector_of(self, row: int) -> np.ndarray: ...
-
     def vectors_of(self, rows: Sequence[int]) -> np.ndarray:
         """(len(rows), dim) float32, in the order asked."""
 

@@ -101,9 +101,6 @@ class Snapshot:
     def stored(self) -> list[tuple[int, StoredPassage]]:
         return list(enumerate(self.passages))
 
-    def vector_of(self, row: int) -> np.ndarray:
-        return self.vectors.reconstruct(row)
-
     def vectors_of(self, rows: Sequence[int]) -> np.ndarray:
         return self.vectors.reconstruct_batch(np.asarray(rows, dtype=np.int64))
 

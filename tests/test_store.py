@@ -44,7 +44,7 @@ def test_commit_and_load_round_trip(tmp_path: Path, kind: str):
     assert snapshot.version == manifest.version == 1
     assert [sp.passage.text for sp in snapshot.passages] == [stored(i).passage.text for i in range(5)]
     assert snapshot.vectors.ntotal == 5
-    np.testing.assert_allclose(snapshot.vector_of(3), vectors[3], rtol=1e-6)
+    np.testing.assert_allclose(snapshot.vectors_of([3])[0], vectors[3], rtol=1e-6)
     scores, rows = snapshot.vectors.search(vectors[2:3], 1)
     assert rows[0][0] == 2
     assert snapshot.info().documents[0].name == "a.txt"
