@@ -140,19 +140,25 @@ class BM25:
     def max_idf(self) -> float:
         return bm25_idf(0, self.size)
 
-    def scores(self, query_terms: Iterable[str], weights: Mapping[str, float] | None = None) -> dict[int, float]:
-        """BM25 score of every passage that shares at least one term; a term's
-        contribution is multiplied by its weight (default 1)."""
+    def scores(
+        self, query_terms: Iterable[str], weights: Mapping[str, float] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The passages that share at least one term (rows ascending) and
+        their BM25 scores; a term's contribution is multiplied by its weight
+        (default 1)."""
         weights = weights or {}
-        rows, shares = [], []
-        for term in set(query_terms):
-            known = self._ids.get(term)
-            if known is None:
-                continue
-            start, end = self._starts[known], self._starts[known + 1]
-            rows.append(self._rows[start:end])
-            shares.append(self._shares[start:end] * weights.get(term, 1.0))
-        if not rows:
-            return {}
-        found, where = np.unique(np.concatenate(rows), return_inverse=True)
-        return dict(zip(found.tolist(), np.bincount(where, weights=np.concatenate(shares)).tolist()))
+        known = [(self._ids[t], weights.get(t, 1.0)) for t in set(query_terms) if t in self._ids]
+        if not known:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        ids = np.array([i for i, _ in known])
+        starts, ends = self._starts[ids].tolist(), self._starts[ids + 1].tolist()
+        rows = np.concatenate([self._rows[a:b] for a, b in zip(starts, ends)])
+        shares = np.concatenate([self._shares[a:b] * w for a, b, (_, w) in zip(starts, ends, known)])
+        if 8 * len(rows) >= self.size:
+            # Many postings for the index's size: one pass over an array of
+            # every passage is cheaper than sorting the postings.
+            totals = np.bincount(rows, weights=shares, minlength=self.size)
+            found = np.flatnonzero(np.bincount(rows, minlength=self.size))
+            return found, totals[found]
+        found, where = np.unique(rows, return_inverse=True)
+        return found.astype(np.int64), np.bincount(where, weights=shares)

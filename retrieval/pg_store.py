@@ -434,22 +434,23 @@ class PgView:
     def idf(self, term: str) -> float:
         return bm25_idf(self._frequencies_of([term])[term], self.size)
 
-    def lexical(self, terms: Iterable[str], weights: Mapping[str, float] | None = None) -> dict[int, float]:
+    def lexical(self, terms: Iterable[str], weights: Mapping[str, float] | None = None) -> tuple[np.ndarray, np.ndarray]:
         weights = weights or {}
         known = {t: f for t, f in self._frequencies_of(set(terms)).items() if f}
         if not known or not self.size:
-            return {}
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
         factors = [weights.get(t, 1.0) * bm25_idf(f, self.size) for t, f in known.items()]
         rows = self._rows(
             "SELECT t.passage_id, sum(q.factor * t.tf * %(k1p1)s / "
             "(t.tf + %(k1)s * (1 - %(b)s + %(b)s * p.length / %(avg)s))) "
             "FROM unnest(%(terms)s::text[], %(factors)s::float8[]) AS q(term, factor) "
             "JOIN citebot_terms t ON t.term = q.term JOIN citebot_passages p ON p.id = t.passage_id "
-            "WHERE t.live_from <= %(v)s AND (t.live_to IS NULL OR t.live_to > %(v)s) GROUP BY t.passage_id",
+            "WHERE t.live_from <= %(v)s AND (t.live_to IS NULL OR t.live_to > %(v)s) "
+            "GROUP BY t.passage_id ORDER BY t.passage_id",
             {"terms": list(known), "factors": factors, "k1": K1, "k1p1": K1 + 1, "b": B,
              "avg": self.total_terms / self.size},
         )
-        return {int(pid): float(score) for pid, score in rows}
+        return np.array([r[0] for r in rows], dtype=np.int64), np.array([r[1] for r in rows], dtype=np.float64)
 
     def sample(self, limit: int) -> tuple[np.ndarray, list[str]]:
         rows = self._rows(

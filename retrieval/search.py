@@ -51,30 +51,34 @@ def search(view: IndexView, query: Query, k: int, candidates: int) -> SearchResu
     if total == 0:
         return SearchResult(query, [])
     dense = view.dense(query.vector, min(candidates, total))
-    lexical = _lexical_scores(view, query)
+    lexical_rows, lexical = _lexical_scores(view, query)
     # Passages found only by their words still need a cosine to be ranked.
-    missing = [row for row in sorted(lexical, key=lexical.get, reverse=True)[:candidates] if row not in dense]
+    best_lexical = lexical_rows[np.argsort(-lexical, kind="stable")[:candidates]].tolist()
+    missing = [row for row in best_lexical if row not in dense]
     if missing:
         dense.update(zip(missing, (view.vectors_of(missing) @ query.vector).tolist()))
-    fused = {row: dense[row] + LEXICAL_WEIGHT * lexical.get(row, 0.0) for row in dense}
+    rows = np.fromiter(dense, dtype=np.int64, count=len(dense))
+    at = np.minimum(np.searchsorted(lexical_rows, rows), max(len(lexical_rows) - 1, 0))
+    matched = lexical[at] * (lexical_rows[at] == rows) if len(lexical_rows) else np.zeros(len(rows))
+    fused = np.fromiter(dense.values(), dtype=np.float64, count=len(dense)) + LEXICAL_WEIGHT * matched
     # Ties (identical passages) are broken by row, so that both backends rank alike.
-    ranked = sorted(fused, key=lambda row: (-fused[row], row))[:k]
+    ranked = np.lexsort((rows, -fused))[:k].tolist()
     hits = [
-        Hit(view.passage(row), dense[row], lexical.get(row, 0.0), fused[row], rank, row)
-        for rank, row in enumerate(ranked, start=1)
+        Hit(view.passage(int(rows[i])), dense[int(rows[i])], float(matched[i]), float(fused[i]), rank, int(rows[i]))
+        for rank, i in enumerate(ranked, start=1)
     ]
     return SearchResult(query, hits)
 
 
-def _lexical_scores(view: IndexView, query: Query) -> dict[int, float]:
-    """BM25 scores scaled to 0..1 by what a perfect match would score."""
+def _lexical_scores(view: IndexView, query: Query) -> tuple[np.ndarray, np.ndarray]:
+    """BM25 scores (rows ascending) scaled to 0..1 by what a perfect match would score."""
     weights = query.lexical_weights or {}
     terms = set(query.terms)
-    scores = view.lexical(terms, weights)
+    rows, scores = view.lexical(terms, weights)
     asked = sum(view.idf(t) * weights.get(t, 1.0) for t in terms)
     if asked <= 0:
-        return {}
-    return {row: min(1.0, score / asked) for row, score in scores.items()}
+        return rows[:0], scores[:0]
+    return rows, np.minimum(1.0, scores / asked)
 
 
 def make_query(vector: np.ndarray, text: str) -> Query:

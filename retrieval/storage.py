@@ -73,8 +73,9 @@ class IndexView(Protocol):
     def idf(self, term: str) -> float:
         """BM25 idf as `lexical.BM25.idf` defines it."""
 
-    def lexical(self, terms: Iterable[str], weights: Mapping[str, float] | None = None) -> dict[int, float]:
-        """BM25 scores as `lexical.BM25.scores` computes them."""
+    def lexical(self, terms: Iterable[str], weights: Mapping[str, float] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """BM25 scores as `lexical.BM25.scores` computes them: the rows that
+        share a term, ascending, and their scores."""
 
     def sample(self, limit: int) -> tuple[np.ndarray, list[str]]:
         """About `limit` rows evenly spread over the version, with their texts."""

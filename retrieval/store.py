@@ -111,7 +111,7 @@ class Snapshot:
     def idf(self, term: str) -> float:
         return self.bm25.idf(term)
 
-    def lexical(self, terms: Iterable[str], weights: Mapping[str, float] | None = None) -> dict[int, float]:
+    def lexical(self, terms: Iterable[str], weights: Mapping[str, float] | None = None) -> tuple[np.ndarray, np.ndarray]:
         return self.bm25.scores(terms, weights)
 
     def sample(self, limit: int) -> tuple[np.ndarray, list[str]]:

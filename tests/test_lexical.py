@@ -17,8 +17,8 @@ def okapi(term: str, row: int, weight: float = 1.0) -> float:
 
 
 def test_scores_are_okapi_bm25_summed_over_the_question_terms_with_their_weights():
-    scores = BM25(DOCUMENTS).scores(["river", "bridge", "unknown"], {"bridge": 0.5})
-    assert scores.keys() == {0, 1}
+    rows, scores = BM25(DOCUMENTS).scores(["river", "bridge", "unknown"], {"bridge": 0.5})
+    assert rows.tolist() == [0, 1]
     assert scores[0] == pytest.approx(okapi("river", 0) + okapi("bridge", 0, 0.5))
     assert scores[1] == pytest.approx(okapi("bridge", 1, 0.5))
 
@@ -26,7 +26,7 @@ def test_scores_are_okapi_bm25_summed_over_the_question_terms_with_their_weights
 def test_an_unknown_term_has_the_highest_idf_and_an_empty_index_scores_nothing():
     bm25 = BM25(DOCUMENTS)
     assert bm25.idf("unknown") == bm25.max_idf > bm25.idf("ferry") > bm25.idf("bridge")
-    assert BM25([]).scores(["river"]) == {}
+    assert len(BM25([]).scores(["river"])[0]) == 0
 
 
 def test_one_segmentation_gives_search_terms_and_content_words():
