@@ -60,6 +60,9 @@ def engine_for(
 class Outcome:
     item: EvalItem
     rank: int | None  # 1-based rank of the first cited passage with evidence
+    # The same rank in the search's own ranking, whatever the decision: a
+    # declined question with search_rank 1 is a decision miss, not a search miss.
+    search_rank: int | None
     abstained: bool
     answer_hit: bool
     latency_ms: float
@@ -75,10 +78,14 @@ def run(engine: Engine, items: Iterable[EvalItem], *, use_history: bool = True) 
         answer = engine.answer(item.question, item.turns if use_history else (), top_k=max(KS))
         latency = (time.perf_counter() - started) * 1000
         rank = next((c.n for c in answer.citations if any(e in c.text for e in item.evidence)), None)
+        search_rank = rank
+        if answer.abstained and item.answerable:
+            result, _ = engine.inspect(item.question, item.turns if use_history else (), k=max(KS))
+            search_rank = next((h.rank for h in result.hits if any(e in h.passage.text for e in item.evidence)), None)
         short = answer.answer or ""
         hit = bool(short) and any(a in short for a in item.answers)
         share = len(short) / len(answer.citations[0].text) if short and answer.citations else None
-        outcomes.append(Outcome(item, rank, answer.abstained, hit, latency, share))
+        outcomes.append(Outcome(item, rank, search_rank, answer.abstained, hit, latency, share))
     return outcomes
 
 
@@ -108,6 +115,7 @@ def _figures(outcomes: list[Outcome]) -> dict:
         for k in KS:
             figures[f"recall@{k}"] = _share(o.rank is not None and o.rank <= k for o in answerable)
         figures["mrr"] = round(float(np.mean([1 / o.rank if o.rank else 0.0 for o in answerable])), 4)
+        figures["search_recall@1"] = _share(o.search_rank == 1 for o in answerable)
         figures["answer_hit"] = _share(o.answer_hit for o in answerable)
         figures["false_abstention"] = _share(o.abstained for o in answerable)
         shares = [o.answer_share for o in answerable if o.answer_share is not None]
@@ -132,7 +140,10 @@ def misses(outcomes: list[Outcome]) -> list[dict]:
     wrong = []
     for o in outcomes:
         if o.item.answerable and (o.rank != 1 or not o.answer_hit):
-            wrong.append({"question": o.item.question, "rank": o.rank, "abstained": o.abstained, "answer_hit": o.answer_hit})
+            wrong.append(
+                {"question": o.item.question, "rank": o.rank, "search_rank": o.search_rank, "abstained": o.abstained,
+                 "answer_hit": o.answer_hit}
+            )
         elif not o.item.answerable and not o.abstained:
             wrong.append({"question": o.item.question, "kind": o.item.kind, "abstained": False})
     return wrong

@@ -94,3 +94,28 @@ def test_calibrate_never_overwrites_the_shipped_model_unless_asked(tmp_path):
     before = SHIPPED_MODEL.read_bytes()
     one_line_error(citebot("calibrate", str(tmp_path), index=tmp_path / "idx"), "--out")
     assert SHIPPED_MODEL.read_bytes() == before
+
+
+class _DeclinesAll:
+    model_id = ""
+
+    def answerable(self, signals) -> bool:
+        return False
+
+    def rank_sentences(self, signals) -> list[int]:
+        return list(range(len(signals.sentences.texts)))
+
+
+def test_eval_tells_a_declined_question_from_a_search_miss(engine):
+    from retrieval.engine import Engine
+    from retrieval.labelled import EvalItem
+
+    declining = Engine(engine.settings, engine.embedder, engine.store, engine.snapshot(), decider=_DeclinesAll())
+    question = "苏州推出的哪项服务让外地人也能办理公司事宜？"
+    found = EvalItem(question, ("苏州推出的“跨省通办”服务",), ("跨省通办",))
+    missing = EvalItem(question, ("no passage says this",), ("x",))
+    outcomes = evaluate.run(declining, [found, missing])
+    assert [o.rank for o in outcomes] == [None, None] and all(o.abstained for o in outcomes)
+    assert [o.search_rank for o in outcomes] == [1, None]
+    figures = evaluate.summarize(outcomes)["all"]
+    assert figures["recall@1"] == 0.0 and figures["false_abstention"] == 1.0 and figures["search_recall@1"] == 0.5
