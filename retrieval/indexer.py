@@ -27,6 +27,14 @@ from .storage import IndexView, Store, StoredPassage, crash_point, now, text_sha
 
 Progress = Callable[[int, int], None]  # (embedded so far, total to embed)
 
+# What a document becomes in the index: its passages (ingest.split_passages)
+# and their terms (lexical.tokenize). Raised when either changes, so that the
+# next `citebot index` reads again the documents an older citebot indexed
+# instead of keeping their old passages beside new ones; passages whose text
+# did not change keep their vectors. (A change to the clause pieces needs
+# store.FORMAT_VERSION instead: their vectors change too.)
+INGEST_VERSION = 1
+
 
 @dataclass
 class IndexReport:
@@ -81,7 +89,7 @@ def update_index(
 
         for document in documents:
             old = entries.get(document.name)
-            if old is not None and old.sha256 == document.sha256 and reusable:
+            if old is not None and old.sha256 == document.sha256 and old.ingest == INGEST_VERSION and reusable:
                 report.unchanged.append(document.name)
                 continue
             split = _passages_of(document, embedder, settings)
@@ -90,7 +98,7 @@ def update_index(
                     f"document {document.name!r} has {len(split):,} passages, more than the limit of "
                     f"{max_passages:,} (ingest.max_passages_per_document); split it into smaller documents"
                 )
-            entries[document.name] = _DocumentEntry(document.sha256, now(), split, document.pages)
+            entries[document.name] = _DocumentEntry(document.sha256, now(), split, INGEST_VERSION, document.pages)
             (report.updated if old is not None else report.added).append(document.name)
 
         if previous is not None and not report.changed and reusable:
@@ -121,11 +129,13 @@ class _DocumentEntry:
     sha256: str
     indexed_at: str
     passages: list[StoredPassage]
+    ingest: int | None  # INGEST_VERSION when it was read; None before citebot recorded it
     pages: int | None = None
     carried_over: bool = False  # the previous version's passages, untouched
 
     def manifest_entry(self) -> dict:
         entry = {"sha256": self.sha256, "passages": len(self.passages), "indexed_at": self.indexed_at}
+        entry |= {"ingest": self.ingest} if self.ingest is not None else {}
         # Only PDFs have pages; other entries stay as older citebots wrote them.
         return entry | ({"pages": self.pages} if self.pages is not None else {})
 
@@ -137,7 +147,9 @@ def _previous_documents(previous: IndexView | None) -> dict[str, _DocumentEntry]
     for _, sp in previous.stored():
         by_document.setdefault(sp.passage.document, []).append(sp)
     return {
-        name: _DocumentEntry(meta["sha256"], meta["indexed_at"], by_document.get(name, []), meta.get("pages"), True)
+        name: _DocumentEntry(
+            meta["sha256"], meta["indexed_at"], by_document.get(name, []), meta.get("ingest"), meta.get("pages"), True
+        )
         for name, meta in previous.manifest.documents.items()
     }
 

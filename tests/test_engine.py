@@ -131,6 +131,19 @@ def test_reindexing_unchanged_corpus_embeds_nothing_and_edits_touch_one_document
     }
 
 
+def test_documents_read_by_an_older_ingest_are_read_again_without_embedding_again(make_engine, monkeypatch):
+    from retrieval import indexer
+
+    texts = {"a.txt": "第一篇文章。\n\n它有两段。\n", "b.txt": "第二篇文章。\n"}
+    engine = make_engine(texts)
+    assert {d["ingest"] for d in engine.snapshot().manifest.documents.values()} == {indexer.INGEST_VERSION}
+    monkeypatch.setattr(indexer, "INGEST_VERSION", indexer.INGEST_VERSION + 1)
+    report = engine.update(documents=_docs(texts))
+    assert report.updated == ["a.txt", "b.txt"] and report.embedded == 0
+    assert {d["ingest"] for d in engine.snapshot().manifest.documents.values()} == {indexer.INGEST_VERSION}
+    assert engine.update(documents=_docs(texts)).unchanged == ["a.txt", "b.txt"]
+
+
 def test_identical_paragraphs_are_embedded_once(make_engine):
     engine = make_engine({})
     report = engine.update(documents=_docs({"a.txt": "同一段话。\n\n同一段话。\n", "b.txt": "同一段话。\n"}))
