@@ -86,7 +86,7 @@ class Background:
             rows = rows[chinese == passage_chinese]
         similarities = vectors @ snapshot.vectors_of(rows).T
         best = rows[similarities.argmax(axis=1)]
-        sentences = [float((sentence_vectors(snapshot, int(r)) @ v).max()) for r, v in zip(best, vectors)]
+        sentences = [float((s @ v).max()) for s, v in zip(sentence_vectors(snapshot, best.tolist()), vectors)]
         scores = np.column_stack([similarities.max(axis=1), sentences])
         mean, std = scores.mean(axis=0), np.maximum(scores.std(axis=0), 1e-3)
         return Null(question_chinese, passage_chinese, float(mean[0]), float(std[0]), float(mean[1]), float(std[1]))

@@ -195,9 +195,10 @@ def _vectors_for(
     if previous is not None:
         needed = {sp.text_sha for sp in passages}
         rows = {sp.text_sha: row for row, sp in reversed(previous.stored()) if sp.text_sha in needed}
-        vectors = previous.vectors_of(list(rows.values())) if rows else []
-        for (sha, row), vector in zip(rows.items(), vectors):
-            known[sha] = _Vectors(vector, *previous.pieces_of(row))
+        reused = list(rows.values())
+        vectors = previous.vectors_of(reused) if rows else []
+        for sha, vector, pieces in zip(rows, vectors, previous.pieces_of(reused)):
+            known[sha] = _Vectors(vector, *pieces)
     to_embed = {sp.text_sha: sp.passage.text for sp in passages if sp.text_sha not in known}
     started = time.perf_counter()
     shas, texts = list(to_embed), list(to_embed.values())

@@ -397,10 +397,16 @@ class PgView:
             found = {pid: vector.to_numpy() for pid, vector in cursor}
         return np.array([found[int(r)] for r in rows], dtype=np.float32).reshape(len(rows), self.manifest.dim)
 
-    def pieces_of(self, row: int) -> tuple[np.ndarray, np.ndarray]:
-        means, tokens = self._rows("SELECT piece_means, piece_tokens FROM citebot_passages WHERE id = %(id)s", {"id": row})[0]
-        means = np.frombuffer(means, dtype=np.float16).reshape(-1, self.manifest.dim).astype(np.float32)
-        return means, np.frombuffer(tokens, dtype=np.int32).copy()
+    def pieces_of(self, rows: Sequence[int]) -> list[tuple[np.ndarray, np.ndarray]]:
+        found = {
+            pid: (np.frombuffer(means, dtype=np.float16).reshape(-1, self.manifest.dim).astype(np.float32),
+                  np.frombuffer(tokens, dtype=np.int32).copy())
+            for pid, means, tokens in self._rows(
+                "SELECT id, piece_means, piece_tokens FROM citebot_passages WHERE id = ANY(%(ids)s)",
+                {"ids": list(map(int, rows))},
+            )
+        }
+        return [found[int(r)] for r in rows]
 
     def dense(self, vector: np.ndarray, k: int) -> dict[int, float]:
         # relaxed_order: the HNSW scan goes on until k rows of this version

@@ -87,7 +87,7 @@ def _sentences(question: str, vector: np.ndarray, snapshot: IndexView, row: int,
     passage = snapshot.passage(row).text
     pieces = sentence_pieces(passage)
     texts = [passage[sentence[0][0] : sentence[-1][1]] for sentence in pieces]
-    means, counts = snapshot.pieces_of(row)
+    ((means, counts),) = snapshot.pieces_of([row])
     cosines = pool_sentences(pieces, means, counts) @ vector
     clauses = means @ vector / np.maximum(np.linalg.norm(means, axis=1), 1e-9)
     bounds = np.cumsum([0, *map(len, pieces)])

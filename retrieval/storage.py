@@ -64,8 +64,8 @@ class IndexView(Protocol):
     def vectors_of(self, rows: Sequence[int]) -> np.ndarray:
         """(len(rows), dim) float32, in the order asked."""
 
-    def pieces_of(self, row: int) -> tuple[np.ndarray, np.ndarray]:
-        """The clause means (float32) and token counts of one passage."""
+    def pieces_of(self, rows: Sequence[int]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The clause means (float32) and token counts of each passage, in the order asked."""
 
     def dense(self, vector: np.ndarray, k: int) -> dict[int, float]:
         """Up to k rows nearest to `vector` by inner product, with their scores."""
@@ -146,9 +146,12 @@ def check_model(location: str, built_with: str, configured: str) -> None:
         )
 
 
-def sentence_vectors(view: IndexView, row: int) -> np.ndarray:
-    """One normalised vector per sentence of a passage, pooled from its clauses."""
-    return pool_sentences(sentence_pieces(view.passage(row).text), *view.pieces_of(row))
+def sentence_vectors(view: IndexView, rows: Sequence[int]) -> list[np.ndarray]:
+    """For each passage, one normalised vector per sentence, pooled from its clauses."""
+    return [
+        pool_sentences(sentence_pieces(view.passage(row).text), means, counts)
+        for row, (means, counts) in zip(rows, view.pieces_of(rows))
+    ]
 
 
 def pool_sentences(sentences: list[list[tuple[int, int]]], means: np.ndarray, counts: np.ndarray) -> np.ndarray:

@@ -118,10 +118,10 @@ class Snapshot:
         rows = np.arange(0, self.size, max(1, self.size // limit))
         return rows, [self.passages[int(r)].passage.text for r in rows]
 
-    def pieces_of(self, row: int) -> tuple[np.ndarray, np.ndarray]:
-        """The clause means and token counts of one passage (see sentence_pieces)."""
-        start, end = self._piece_starts[row], self._piece_starts[row + 1]
-        return self.pieces[start:end].astype(np.float32), self.piece_tokens[start:end]
+    def pieces_of(self, rows: Sequence[int]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The clause means and token counts of each passage (see sentence_pieces)."""
+        spans = [(self._piece_starts[row], self._piece_starts[row + 1]) for row in rows]
+        return [(self.pieces[start:end].astype(np.float32), self.piece_tokens[start:end]) for start, end in spans]
 
     def info(self) -> IndexInfo:
         return self.manifest.info()
