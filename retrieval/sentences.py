@@ -12,7 +12,10 @@ _CLAUSE_END = re.compile(r"[，,、：:]")
 
 
 def split_sentences(text: str) -> list[str]:
-    """Split text into sentences, keeping their punctuation; never loses text."""
+    """Split text at sentence ends and semicolons, the places where a passage
+    too long for the model may be cut; keeps the punctuation, never loses
+    text. `sentence_pieces` joins what goes on past a semicolon into one
+    sentence of an answer."""
     return [text[a:b] for a, b in _spans_after(text, _SENTENCE_END)]
 
 
@@ -31,8 +34,34 @@ def clause_spans(text: str) -> list[list[tuple[int, int]]]:
 
 
 def sentence_pieces(text: str) -> list[list[tuple[int, int]]]:
-    """`clause_spans`, or the whole text as one piece when it has no words."""
-    return clause_spans(text) or [[(0, len(text))]]
+    """The clause spans of each sentence a short answer is made of, or the
+    whole text as one piece when it has no words.
+
+    They are `clause_spans` with a piece joined to the next when it ends at
+    an initial ("Andrew W.") or at a semicolon inside brackets ("Normans
+    (Norman: Nourmands; French: Normands)"): a passage too long for the model
+    may be cut there, but it is one statement. The clauses themselves, whose
+    vectors the index stores, stay as they are."""
+    sentences: list[list[tuple[int, int]]] = []
+    joined = False
+    for sentence in clause_spans(text):
+        if joined:
+            sentences[-1].extend(sentence)
+        else:
+            sentences.append(list(sentence))
+        start, end = sentences[-1][0][0], sentence[-1][1]
+        joined = bool(_INITIAL.search(text, 0, end)) or (
+            bool(_SEMICOLON.search(text, 0, end)) and _open_brackets(text[start:end]) > 0
+        )
+    return sentences or [[(0, len(text))]]
+
+
+_INITIAL = re.compile(r"(?<!\w)[A-Z]\.$")
+_SEMICOLON = re.compile(r"[；;]$")
+
+
+def _open_brackets(text: str) -> int:
+    return text.count("(") + text.count("（") - text.count(")") - text.count("）")
 
 
 def _spans_after(text: str, separator: re.Pattern) -> list[tuple[int, int]]:

@@ -140,3 +140,19 @@ def test_utf16_with_a_byte_order_mark_is_read_with_or_without_naming_it(encoding
     text = "　　第一段文字，UTF-16 编码。\n"
     assert decode_text(text.encode("utf-16"), encoding=encoding) == text
     assert decode_text(text.encode("utf-16-le"), encoding="utf-16-le") == text
+
+
+def test_an_initial_or_a_semicolon_in_brackets_does_not_end_a_sentence_of_the_answer_but_its_clauses_stay():
+    from retrieval.sentences import clause_spans, sentence_pieces
+
+    text = "The Normans (Norman: Nourmands; French: Normands) were a people. Andrew W. Mellon paid. 蓍（又名锯草；羽衣草）是草本植物。根状茎匍匐；叶互生。"
+    sentences = [text[s[0][0] : s[-1][1]] for s in sentence_pieces(text)]
+    assert sentences == [
+        "The Normans (Norman: Nourmands; French: Normands) were a people.",
+        "Andrew W. Mellon paid.",
+        "蓍（又名锯草；羽衣草）是草本植物。",
+        "根状茎匍匐；",
+        "叶互生。",
+    ]
+    # The clauses, whose vectors the index stores, are those of the places a passage may be cut.
+    assert [span for s in sentence_pieces(text) for span in s] == [span for s in clause_spans(text) for span in s]
