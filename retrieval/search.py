@@ -58,15 +58,13 @@ def search(view: IndexView, query: Query, k: int, candidates: int) -> SearchResu
     if missing:
         dense.update(zip(missing, (view.vectors_of(missing) @ query.vector).tolist()))
     rows = np.fromiter(dense, dtype=np.int64, count=len(dense))
-    at = np.minimum(np.searchsorted(lexical_rows, rows), max(len(lexical_rows) - 1, 0))
-    matched = lexical[at] * (lexical_rows[at] == rows) if len(lexical_rows) else np.zeros(len(rows))
-    fused = np.fromiter(dense.values(), dtype=np.float64, count=len(dense)) + LEXICAL_WEIGHT * matched
+    lexical_of_rows = _values_at(lexical_rows, lexical, rows)
+    fused = np.fromiter(dense.values(), dtype=np.float64, count=len(dense)) + LEXICAL_WEIGHT * lexical_of_rows
     # Ties (identical passages) are broken by row, so that both backends rank alike.
-    ranked = np.lexsort((rows, -fused))[:k].tolist()
-    hits = [
-        Hit(view.passage(int(rows[i])), dense[int(rows[i])], float(matched[i]), float(fused[i]), rank, int(rows[i]))
-        for rank, i in enumerate(ranked, start=1)
-    ]
+    hits = []
+    for rank, i in enumerate(np.lexsort((rows, -fused))[:k].tolist(), start=1):
+        row = int(rows[i])
+        hits.append(Hit(view.passage(row), dense[row], float(lexical_of_rows[i]), float(fused[i]), rank, row))
     return SearchResult(query, hits)
 
 
@@ -79,6 +77,14 @@ def _lexical_scores(view: IndexView, query: Query) -> tuple[np.ndarray, np.ndarr
     if asked <= 0:
         return rows[:0], scores[:0]
     return rows, np.minimum(1.0, scores / asked)
+
+
+def _values_at(keys: np.ndarray, values: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """The value of each of `rows` among `keys` (ascending), 0 where it has none."""
+    if not len(keys):
+        return np.zeros(len(rows))
+    at = np.minimum(np.searchsorted(keys, rows), len(keys) - 1)
+    return np.where(keys[at] == rows, values[at], 0.0)
 
 
 def make_query(vector: np.ndarray, text: str) -> Query:
