@@ -17,7 +17,9 @@ It prints one JSON line: AUC on the held-out set, its false "not found" and
 threshold set on the held-out set itself would decline. Measured on the
 SQuAD 2.0 file held out (2 epochs, 3,035 training pairs): AUC 0.43,
 adversarial "not found" 8.9% at 1.2% false (11.6% with the held-out
-threshold at 5% false), so no reader ships.
+threshold at 5% false). CMRC 2018 held out (2,220 pairs): AUC 0.943,
+off-corpus "not found" 58.3% at 2.8% false, about what the similarity
+signals reach at that rate. So no reader ships.
 """
 
 from __future__ import annotations
