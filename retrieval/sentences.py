@@ -14,8 +14,8 @@ _CLAUSE_END = re.compile(r"[，,、：:]")
 def split_sentences(text: str) -> list[str]:
     """Split text at sentence ends and semicolons, the places where a passage
     too long for the model may be cut; keeps the punctuation, never loses
-    text. `sentence_pieces` joins what goes on past a semicolon into one
-    sentence of an answer."""
+    text. `sentence_pieces` joins the pieces of one statement that a semicolon
+    inside brackets or an initial cut apart."""
     return [text[a:b] for a, b in _spans_after(text, _SENTENCE_END)]
 
 
@@ -38,8 +38,8 @@ def sentence_pieces(text: str) -> list[list[tuple[int, int]]]:
     whole text as one piece when it has no words.
 
     They are `clause_spans` with a piece joined to the next when it ends at
-    an initial ("Andrew W.") or at a semicolon inside brackets ("Normans
-    (Norman: Nourmands; French: Normands)"): a passage too long for the model
+    an initial ("Andrew W.") or at a semicolon inside brackets ("Lisbon
+    (Portuguese: Lisboa; Latin: Olisipo)"): a passage too long for the model
     may be cut there, but it is one statement. The clauses themselves, whose
     vectors the index stores, stay as they are."""
     sentences: list[list[tuple[int, int]]] = []
@@ -51,13 +51,12 @@ def sentence_pieces(text: str) -> list[list[tuple[int, int]]]:
             sentences.append(list(sentence))
         start, end = sentences[-1][0][0], sentence[-1][1]
         joined = bool(_INITIAL.search(text, 0, end)) or (
-            bool(_SEMICOLON.search(text, 0, end)) and _open_brackets(text[start:end]) > 0
+            text.endswith(("；", ";"), 0, end) and _open_brackets(text[start:end]) > 0
         )
     return sentences or [[(0, len(text))]]
 
 
 _INITIAL = re.compile(r"(?<!\w)[A-Z]\.$")
-_SEMICOLON = re.compile(r"[；;]$")
 
 
 def _open_brackets(text: str) -> int:

@@ -114,4 +114,3 @@ def _sentences(question: str, vector: np.ndarray, snapshot: IndexView, row: int,
         "kind_held": kind,
     }
     return Sentences(texts, np.column_stack([np.asarray(columns[f], dtype=np.float64) for f in SENTENCE_FEATURES]))
-

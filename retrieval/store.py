@@ -140,7 +140,7 @@ class IndexStore:
     # ------------------------------------------------------------- reading
 
     def exists(self) -> bool:
-        return (self.root / _CURRENT).is_file()
+        return self._current_path.is_file()
 
     def current_version(self) -> int | None:
         """The committed version number, read cheaply: readers poll it before
