@@ -498,7 +498,7 @@ def synthetic_passages(n: int, per_document: int = 1000):
 
     passages = [
         StoredPassage(Passage(f"p{i}", f"doc{i // per_document}", i % per_document + 1, None, f"passage {i}", 0, 12),
-                      [f"t{i % 997}", f"u{i % 89}", f"v{i}"], f"{i:064x}", 1)
+                      [f"t{i % 997}", f"u{i % 89}", f"v{i}"], f"{i:064x}", 1, 1)
         for i in range(n)
     ]
     documents = {
@@ -543,6 +543,7 @@ def run_postgres_vs_faiss(args, out: dict) -> None:
     import psycopg
 
     from retrieval.pg_store import PgStore
+    from retrieval.storage import Pieces
     from retrieval.store import build_faiss_index
 
     threads = args.threads or os.cpu_count() or 1
@@ -585,8 +586,8 @@ def run_postgres_vs_faiss(args, out: dict) -> None:
                 passages, documents = synthetic_passages(n)
                 t0 = time.perf_counter()
                 with store.writer():
-                    store.commit(model_id="bench", kind="hnsw", passages=passages, vectors=x, pieces=x,
-                                 piece_tokens=np.ones(n, np.int32), documents=documents,
+                    store.commit(model_id="bench", kind="hnsw", passages=passages, vectors=x,
+                                 pieces=Pieces(x, np.ones(n, np.int32), x), documents=documents,
                                  hnsw={"m": args.hnsw_m, "ef_construction": args.ef_construction})
                 row["postgres"] = {"build_s": round(time.perf_counter() - t0, 2), "search": []}
                 del passages, x

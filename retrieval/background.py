@@ -29,7 +29,7 @@ import numpy as np
 from embeddings import Embedder
 
 from .sentences import is_chinese
-from .storage import IndexView, sentence_vectors
+from .storage import IndexView
 
 TEXTS = Path(__file__).with_name("background.txt")
 # Passages a null is estimated over, at most: a sample says as much about
@@ -86,7 +86,7 @@ class Background:
             rows = rows[chinese == passage_chinese]
         similarities = vectors @ snapshot.vectors_of(rows).T
         best = rows[similarities.argmax(axis=1)]
-        sentences = [float((s @ v).max()) for s, v in zip(sentence_vectors(snapshot, best.tolist()), vectors)]
+        sentences = [float((p.alone @ v).max()) for p, v in zip(snapshot.pieces_of(best.tolist()), vectors)]
         scores = np.column_stack([similarities.max(axis=1), sentences])
         mean, std = scores.mean(axis=0), np.maximum(scores.std(axis=0), 1e-3)
         return Null(question_chinese, passage_chinese, float(mean[0]), float(std[0]), float(mean[1]), float(std[1]))

@@ -268,7 +268,8 @@ def _citations(hits: list[Hit]) -> list[Citation]:
 def _empty_snapshot(embedder: Embedder, kind: str) -> Snapshot:
     manifest = Manifest(1, 0, embedder.model_id, embedder.dim, kind, now(), 0)
     vectors = build_faiss_index(np.zeros((0, embedder.dim), dtype=np.float32), kind)
-    return Snapshot(manifest, [], vectors, np.zeros((0, embedder.dim), dtype=np.float16), np.zeros(0, np.int32), BM25([]))
+    empty = np.zeros((0, embedder.dim), dtype=np.float16)
+    return Snapshot(manifest, [], vectors, empty, np.zeros(0, np.int32), empty, BM25([]))
 
 
 def _ms(since: float) -> float:

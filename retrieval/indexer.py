@@ -22,8 +22,8 @@ from embeddings import Embedder
 from .errors import DocumentTooLargeError, UnknownDocumentError
 from .ingest import Document, split_passages
 from .lexical import tokenize
-from .sentences import sentence_pieces
-from .storage import IndexView, Store, StoredPassage, crash_point, now, text_sha
+from .sentences import sentence_pieces, sentence_texts
+from .storage import IndexView, Pieces, Store, StoredPassage, crash_point, now, text_sha
 
 Progress = Callable[[int, int], None]  # (embedded so far, total to embed)
 
@@ -106,7 +106,7 @@ def update_index(
             return report
 
         passages = [p for name in sorted(entries) for p in entries[name].passages]
-        vectors, pieces, piece_tokens, report.embedded, report.embed_seconds = _vectors_for(
+        vectors, pieces, report.embedded, report.embed_seconds = _vectors_for(
             passages, previous if reusable else None, embedder, progress
         )
         manifest = store.commit(
@@ -115,7 +115,6 @@ def update_index(
             passages=passages,
             vectors=vectors,
             pieces=pieces,
-            piece_tokens=piece_tokens,
             documents={name: e.manifest_entry() for name, e in sorted(entries.items())},
             hnsw={"m": settings.index.hnsw_m, "ef_construction": settings.index.hnsw_ef_construction},
             carried_over=frozenset(name for name, e in entries.items() if e.carried_over and reusable),
@@ -171,15 +170,15 @@ def _passages_of(document: Document, embedder: Embedder, settings: Settings) -> 
             # where the section starts.
             terms += tokenize(p.section)
         section = p.section
-        stored.append(StoredPassage(p, terms, text_sha(p.text), sum(map(len, sentence_pieces(p.text)))))
+        sentences = sentence_pieces(p.text)
+        stored.append(StoredPassage(p, terms, text_sha(p.text), sum(map(len, sentences)), len(sentences)))
     return stored
 
 
 @dataclass
 class _Vectors:
     passage: np.ndarray
-    pieces: np.ndarray  # one row per clause of the passage (see sentence_pieces)
-    tokens: np.ndarray
+    pieces: Pieces
 
 
 def _vectors_for(
@@ -187,10 +186,13 @@ def _vectors_for(
     previous: IndexView | None,
     embedder: Embedder,
     progress: Progress | None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, float]:
-    """Passage vectors and clause pieces for every passage, reused where the
-    same text was embedded before; one forward pass per new text gives both.
-    Returns them with the count of texts embedded and the seconds spent."""
+) -> tuple[np.ndarray, Pieces, int, float]:
+    """Passage vectors and sentence pieces (storage.Pieces) for every
+    passage, reused where the same text was embedded before. One forward
+    pass per new text gives its vector and its clause means; a second, over
+    its sentences one by one, is about half as long (short texts attend over
+    few tokens). Returns them with the count of texts embedded and the
+    seconds spent."""
     known: dict[str, _Vectors] = {}
     if previous is not None:
         needed = {sp.text_sha for sp in passages}
@@ -198,7 +200,7 @@ def _vectors_for(
         reused = list(rows.values())
         vectors = previous.vectors_of(reused) if rows else []
         for sha, vector, pieces in zip(rows, vectors, previous.pieces_of(reused)):
-            known[sha] = _Vectors(vector, *pieces)
+            known[sha] = _Vectors(vector, pieces)
     to_embed = {sp.text_sha: sp.passage.text for sp in passages if sp.text_sha not in known}
     started = time.perf_counter()
     shas, texts = list(to_embed), list(to_embed.values())
@@ -208,18 +210,22 @@ def _vectors_for(
     batch = 32
     for first in range(0, len(texts), batch):
         chunk = texts[first : first + batch]
-        spans = [[span for sentence in sentence_pieces(text) for span in sentence] for text in chunk]
+        sentences = [sentence_pieces(text) for text in chunk]
+        spans = [[span for sentence in split for span in sentence] for split in sentences]
         vectors, means, counts = embedder.embed_passage_pieces(chunk, spans)
-        for sha, vector, mean, count in zip(shas[first : first + batch], vectors, means, counts):
-            known[sha] = _Vectors(vector, mean, count)
+        alone = embedder.embed_passages([t for text, split in zip(chunk, sentences) for t in sentence_texts(text, split)])
+        ends = np.cumsum([len(split) for split in sentences])
+        for sha, vector, mean, count, own in zip(shas[first : first + batch], vectors, means, counts, np.split(alone, ends[:-1])):
+            known[sha] = _Vectors(vector, Pieces(mean, count, own))
         crash_point("embedding")
         if progress:
             progress(min(first + batch, len(texts)), len(texts))
     seconds = time.perf_counter() - started if texts else 0.0
     if not passages:
         empty = np.zeros((0, embedder.dim), dtype=np.float32)
-        return empty, empty, np.zeros(0, dtype=np.int32), 0, 0.0
-    vectors = np.stack([known[sp.text_sha].passage for sp in passages]).astype(np.float32)
-    pieces = np.concatenate([known[sp.text_sha].pieces for sp in passages]).astype(np.float32)
-    tokens = np.concatenate([known[sp.text_sha].tokens for sp in passages]).astype(np.int32)
-    return vectors, pieces, tokens, len(texts), seconds
+        return empty, Pieces(empty, np.zeros(0, dtype=np.int32), empty), 0, 0.0
+    chosen = [known[sp.text_sha] for sp in passages]
+    vectors = np.stack([v.passage for v in chosen]).astype(np.float32)
+    # Each field of the passages' Pieces, concatenated in passage order.
+    pieces = Pieces(*map(np.concatenate, zip(*(v.pieces for v in chosen))))
+    return vectors, pieces, len(texts), seconds

@@ -43,7 +43,7 @@ from config.settings import SettingsError
 
 from .errors import IndexCorruptError, IndexLockedError, IndexNotFoundError, IndexUnavailableError
 from .lexical import B, K1, bm25_idf
-from .storage import StoredPassage, check_model, crash_point, now
+from .storage import Pieces, StoredPassage, check_model, crash_point, now
 from .store import FORMAT_VERSION, Manifest
 from .types import IndexInfo, Passage
 
@@ -159,7 +159,8 @@ class PgStore:
             bad_vectors = conn.execute(
                 f"SELECT count(*) FROM citebot_passages WHERE {_LIVE} "
                 "AND (embedding IS NULL OR vector_dims(embedding) <> %(dim)s "
-                "OR length(piece_means) <> pieces * %(dim)s * 2 OR length(piece_tokens) <> pieces * 4)",
+                "OR length(piece_means) <> pieces * %(dim)s * 2 OR length(piece_tokens) <> pieces * 4 "
+                "OR length(sentence_vectors) <> sentences * %(dim)s * 2)",
                 v | {"dim": view.manifest.dim},
             ).fetchone()[0]
             terms, lengths = conn.execute(
@@ -217,8 +218,7 @@ class PgStore:
         kind: str,
         passages: list[StoredPassage],
         vectors: np.ndarray,
-        pieces: np.ndarray,
-        piece_tokens: np.ndarray,
+        pieces: Pieces,
         documents: dict[str, dict],
         hnsw: dict[str, int] | None = None,
         carried_over: frozenset[str] = frozenset(),
@@ -241,7 +241,7 @@ class PgStore:
                 conn.execute(
                     "UPDATE citebot_passages SET live_to = %(v)s WHERE live_to IS NULL AND NOT document = ANY(%(kept)s::text[])", v
                 )
-                self._insert(conn, version, passages, vectors, pieces, piece_tokens, carried_over)
+                self._insert(conn, version, passages, vectors, pieces, carried_over)
                 if kind == "hnsw":
                     options = hnsw or {}
                     conn.execute(
@@ -295,8 +295,8 @@ class PgStore:
         conn.execute(
             f"CREATE TABLE citebot_passages (id bigserial PRIMARY KEY, live_from bigint NOT NULL, live_to bigint, "
             f"document text NOT NULL, passage jsonb NOT NULL, text_sha text NOT NULL, pieces int NOT NULL, "
-            f"length int NOT NULL, embedding vector({dim}) NOT NULL, piece_means bytea NOT NULL, "
-            f"piece_tokens bytea NOT NULL)"
+            f"sentences int NOT NULL, length int NOT NULL, embedding vector({dim}) NOT NULL, "
+            f"piece_means bytea NOT NULL, piece_tokens bytea NOT NULL, sentence_vectors bytea NOT NULL)"
         )
         conn.execute("CREATE INDEX ON citebot_passages (document) WHERE live_to IS NULL")
         conn.execute("CREATE TABLE citebot_terms (passage_id bigint NOT NULL, term text NOT NULL, tf int NOT NULL, "
@@ -311,29 +311,32 @@ class PgStore:
         )
         return version, True
 
-    def _insert(self, conn, version, passages, vectors, pieces, piece_tokens, carried_over) -> None:
+    def _insert(self, conn, version, passages, vectors, pieces: Pieces, carried_over) -> None:
         starts = np.concatenate([[0], np.cumsum([sp.pieces for sp in passages])]).astype(np.int64)
+        firsts = np.concatenate([[0], np.cumsum([sp.sentences for sp in passages])]).astype(np.int64)
         new = [i for i, sp in enumerate(passages) if sp.passage.document not in carried_over]
         if not new:
             return
         ids = [r[0] for r in conn.execute(
             "SELECT nextval(pg_get_serial_sequence('citebot_passages', 'id')) FROM generate_series(1, %s)", (len(new),)
         ).fetchall()]
-        means16 = pieces.astype(np.float16)
-        tokens32 = piece_tokens.astype(np.int32)
+        means16 = pieces.means.astype(np.float16)
+        tokens32 = pieces.counts.astype(np.int32)
+        alone16 = pieces.alone.astype(np.float16)
         # Binary COPY: formatting a million vectors as text would take minutes.
         with conn.cursor().copy(
-            "COPY citebot_passages (id, live_from, document, passage, text_sha, pieces, length, embedding, "
-            "piece_means, piece_tokens) FROM STDIN (FORMAT BINARY)"
+            "COPY citebot_passages (id, live_from, document, passage, text_sha, pieces, sentences, length, "
+            "embedding, piece_means, piece_tokens, sentence_vectors) FROM STDIN (FORMAT BINARY)"
         ) as copy:
-            copy.set_types(["int8", "int8", "text", "jsonb", "text", "int4", "int4", "vector", "bytea", "bytea"])
+            copy.set_types(["int8", "int8", "text", "jsonb", "text", "int4", "int4", "int4", "vector", "bytea", "bytea", "bytea"])
             for pid, i in zip(ids, new):
                 sp = passages[i]
                 start, end = starts[i], starts[i + 1]
+                first, last = firsts[i], firsts[i + 1]
                 copy.write_row((
                     pid, version, sp.passage.document, Jsonb(asdict(sp.passage)), sp.text_sha, sp.pieces,
-                    len(sp.terms), vectors[i].astype(np.float32), means16[start:end].tobytes(),
-                    tokens32[start:end].tobytes(),
+                    sp.sentences, len(sp.terms), vectors[i].astype(np.float32), means16[start:end].tobytes(),
+                    tokens32[start:end].tobytes(), alone16[first:last].tobytes(),
                 ))
         with conn.cursor().copy("COPY citebot_terms (passage_id, term, tf, live_from) FROM STDIN (FORMAT BINARY)") as copy:
             copy.set_types(["int8", "text", "int4", "int8"])
@@ -385,11 +388,14 @@ class PgView:
 
     def stored(self) -> list[tuple[int, StoredPassage]]:
         rows = self._rows(
-            f"SELECT p.id, p.passage, p.text_sha, p.pieces, "
+            f"SELECT p.id, p.passage, p.text_sha, p.pieces, p.sentences, "
             f"array(SELECT t.term FROM citebot_terms t, generate_series(1, t.tf) WHERE t.passage_id = p.id) "
             f"FROM citebot_passages p WHERE {_LIVE} ORDER BY p.id"
         )
-        return [(pid, StoredPassage(Passage(**passage), terms, sha, pieces)) for pid, passage, sha, pieces, terms in rows]
+        return [
+            (pid, StoredPassage(Passage(**passage), terms, sha, pieces, sentences))
+            for pid, passage, sha, pieces, sentences, terms in rows
+        ]
 
     def vectors_of(self, rows: Sequence[int]) -> np.ndarray:
         with self._store.connection() as conn, conn.cursor(binary=True) as cursor:
@@ -397,12 +403,14 @@ class PgView:
             found = {pid: vector.to_numpy() for pid, vector in cursor}
         return np.array([found[int(r)] for r in rows], dtype=np.float32).reshape(len(rows), self.manifest.dim)
 
-    def pieces_of(self, rows: Sequence[int]) -> list[tuple[np.ndarray, np.ndarray]]:
+    def pieces_of(self, rows: Sequence[int]) -> list[Pieces]:
+        dim = self.manifest.dim
         found = {
-            pid: (np.frombuffer(means, dtype=np.float16).reshape(-1, self.manifest.dim).astype(np.float32),
-                  np.frombuffer(tokens, dtype=np.int32).copy())
-            for pid, means, tokens in self._rows(
-                "SELECT id, piece_means, piece_tokens FROM citebot_passages WHERE id = ANY(%(ids)s)",
+            pid: Pieces(np.frombuffer(means, dtype=np.float16).reshape(-1, dim).astype(np.float32),
+                        np.frombuffer(tokens, dtype=np.int32).copy(),
+                        np.frombuffer(alone, dtype=np.float16).reshape(-1, dim).astype(np.float32))
+            for pid, means, tokens, alone in self._rows(
+                "SELECT id, piece_means, piece_tokens, sentence_vectors FROM citebot_passages WHERE id = ANY(%(ids)s)",
                 {"ids": list(map(int, rows))},
             )
         }

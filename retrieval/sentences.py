@@ -56,6 +56,11 @@ def sentence_pieces(text: str) -> list[list[tuple[int, int]]]:
     return sentences or [[(0, len(text))]]
 
 
+def sentence_texts(text: str, pieces: list[list[tuple[int, int]]]) -> list[str]:
+    """The text of each sentence of `sentence_pieces(text)`."""
+    return [text[sentence[0][0] : sentence[-1][1]] for sentence in pieces]
+
+
 _INITIAL = re.compile(r"(?<!\w)[A-Z]\.$")
 
 

@@ -1,13 +1,13 @@
 """The signals the decision and the short answer are fitted on.
 
 Each means the same in any corpus and language. For the decision: how far
-the best passage and its best sentence stand above what unrelated everyday
-texts score in this index (background.py's null, in standard deviations),
-how much closer the question is to the passage than to those texts, and
+the best passage and its best sentence (embedded alone, see storage.Pieces)
+stand above what unrelated everyday texts score in this index
+(background.py's null, in standard deviations), how much closer the question is to the passage than to those texts, and
 whether question and passage are written in different scripts (cosines
 across languages run lower). For the short answer, per sentence of the best
 passage: its cosine and its best clause's cosine to the question (pooled
-from the passage's own token embeddings), how much of the question's
+from the passage's own token embeddings), its cosine embedded alone, how much of the question's
 weight (IDF) it writes and the sentence before it writes, shared Chinese
 characters, and whether it holds the kind of fact asked for
 (answer_types.py). Signals that did not earn their place in the
@@ -25,8 +25,8 @@ from .answer_types import holds_asked
 from .background import Null
 from .lexical import characters
 from .search import SearchResult
-from .sentences import sentence_pieces
-from .storage import IndexView, pool_sentences
+from .sentences import sentence_pieces, sentence_texts
+from .storage import IndexView, Pieces, pool_sentences
 
 DECISION_FEATURES = (
     "dense_over_null",
@@ -38,6 +38,7 @@ DECISION_FEATURES = (
 SENTENCE_FEATURES = (
     "cosine",
     "cosine_gap",
+    "alone_cosine",
     "clause_cosine",
     "clause_gap",
     "overlap",
@@ -70,8 +71,9 @@ def measure(snapshot: IndexView, result: SearchResult, background: float, null: 
         return Signals(np.zeros(len(DECISION_FEATURES)), None)
     top = hits[0]
     weights = {w: snapshot.idf(w) for w in query.words}
-    sentences = _sentences(query.text, query.vector, snapshot, top.row, weights)
-    best = float(sentences.features[:, SENTENCE_FEATURES.index("cosine")].max())
+    (pieces,) = snapshot.pieces_of([top.row])
+    sentences = _sentences(query.text, query.vector, snapshot.passage(top.row).text, pieces, weights)
+    best = float((pieces.alone @ query.vector).max())
     decision = {
         "dense_over_null": (top.dense - null.dense_mean) / null.dense_std,
         "sentence_over_null": (best - null.sentence_mean) / null.sentence_std,
@@ -81,16 +83,14 @@ def measure(snapshot: IndexView, result: SearchResult, background: float, null: 
     return Signals(np.array([decision[f] for f in DECISION_FEATURES]), sentences)
 
 
-def _sentences(question: str, vector: np.ndarray, snapshot: IndexView, row: int, weights: dict[str, float]) -> Sentences:
+def _sentences(question: str, vector: np.ndarray, passage: str, pieces: Pieces, weights: dict[str, float]) -> Sentences:
     """`weights`: the question's content words with their IDF, since rare
     words say more about what is asked than common ones."""
-    passage = snapshot.passage(row).text
-    pieces = sentence_pieces(passage)
-    texts = [passage[sentence[0][0] : sentence[-1][1]] for sentence in pieces]
-    ((means, counts),) = snapshot.pieces_of([row])
-    cosines = pool_sentences(pieces, means, counts) @ vector
-    clauses = means @ vector / np.maximum(np.linalg.norm(means, axis=1), 1e-9)
-    bounds = np.cumsum([0, *map(len, pieces)])
+    split = sentence_pieces(passage)
+    texts = sentence_texts(passage, split)
+    cosines = pool_sentences(split, pieces.means, pieces.counts) @ vector
+    clauses = pieces.means @ vector / np.maximum(np.linalg.norm(pieces.means, axis=1), 1e-9)
+    bounds = np.cumsum([0, *map(len, split)])
     best_clause = np.maximum.reduceat(clauses, bounds[:-1])
     total = sum(weights.values()) or 1.0
     asked_characters = characters(question)
@@ -104,6 +104,7 @@ def _sentences(question: str, vector: np.ndarray, snapshot: IndexView, row: int,
     columns = {
         "cosine": cosines,
         "cosine_gap": cosines - cosines.max(),
+        "alone_cosine": pieces.alone @ vector,
         "clause_cosine": best_clause,
         "clause_gap": best_clause - best_clause.max(),
         "overlap": overlap,

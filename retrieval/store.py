@@ -9,6 +9,7 @@
         pieces.npy     float16 mean token embeddings of every passage's clauses
         piece_tokens.npy  their token counts, so clauses pool into sentences:
                        picking the short answer needs no embedding at query time
+        sentences.npy  float16 vectors of every passage's sentences, each embedded alone
         passages.jsonl one passage per line, with its lexical terms
 
 A writer builds a new version in a temporary folder, fsyncs it, renames it
@@ -34,14 +35,14 @@ import numpy as np
 
 from .errors import IndexCorruptError, IndexLockedError, IndexNotFoundError
 from .lexical import BM25
-from .storage import StoredPassage, check_model, crash_point, now, text_sha
+from .storage import Pieces, StoredPassage, check_model, crash_point, now, text_sha
 from .types import DocumentInfo, IndexInfo, Passage
 
 __all__ = ["IndexStore", "Manifest", "Snapshot", "StoredPassage", "build_faiss_index", "crash_point", "now", "text_sha"]
 
 # 2: clause pieces from the passage's own forward pass instead of separately
-# embedded sentences.
-FORMAT_VERSION = 2
+# embedded sentences. 3: separately embedded sentences as well (storage.Pieces).
+FORMAT_VERSION = 3
 _CURRENT = "CURRENT"
 _LOCK = ".lock"
 _MANIFEST = "manifest.json"
@@ -49,7 +50,8 @@ _VECTORS = "vectors.faiss"
 _PASSAGES = "passages.jsonl"
 _PIECES = "pieces.npy"
 _PIECE_TOKENS = "piece_tokens.npy"
-_DATA_FILES = (_VECTORS, _PASSAGES, _PIECES, _PIECE_TOKENS)
+_SENTENCES = "sentences.npy"
+_DATA_FILES = (_VECTORS, _PASSAGES, _PIECES, _PIECE_TOKENS, _SENTENCES)
 
 
 @dataclass
@@ -81,6 +83,7 @@ class Snapshot:
     vectors: faiss.Index
     pieces: np.ndarray  # float16 clause means, rows of all passages' clauses
     piece_tokens: np.ndarray  # int32, their token counts
+    sentences: np.ndarray  # float16 sentence vectors, rows of all passages' sentences
     bm25: BM25
 
     @property
@@ -88,8 +91,8 @@ class Snapshot:
         return self.manifest.version
 
     def __post_init__(self) -> None:
-        counts = [sp.pieces for sp in self.passages]
-        self._piece_starts = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        self._piece_starts = _starts(sp.pieces for sp in self.passages)
+        self._sentence_starts = _starts(sp.sentences for sp in self.passages)
 
     @property
     def size(self) -> int:
@@ -118,10 +121,17 @@ class Snapshot:
         rows = np.arange(0, self.size, max(1, self.size // limit))
         return rows, [self.passages[int(r)].passage.text for r in rows]
 
-    def pieces_of(self, rows: Sequence[int]) -> list[tuple[np.ndarray, np.ndarray]]:
-        """The clause means and token counts of each passage (see sentence_pieces)."""
-        spans = [(self._piece_starts[row], self._piece_starts[row + 1]) for row in rows]
-        return [(self.pieces[start:end].astype(np.float32), self.piece_tokens[start:end]) for start, end in spans]
+    def pieces_of(self, rows: Sequence[int]) -> list[Pieces]:
+        found = []
+        for row in rows:
+            start, end = self._piece_starts[row], self._piece_starts[row + 1]
+            first, last = self._sentence_starts[row], self._sentence_starts[row + 1]
+            found.append(Pieces(
+                self.pieces[start:end].astype(np.float32),
+                self.piece_tokens[start:end],
+                self.sentences[first:last].astype(np.float32),
+            ))
+        return found
 
     def info(self) -> IndexInfo:
         return self.manifest.info()
@@ -190,6 +200,7 @@ class IndexStore:
         try:
             pieces = np.load(folder / _PIECES, allow_pickle=False)
             piece_tokens = np.load(folder / _PIECE_TOKENS, allow_pickle=False)
+            sentences = np.load(folder / _SENTENCES, allow_pickle=False)
         except ValueError:
             raise self._damaged(folder / _PIECES, "cannot be read") from None
         if (
@@ -198,11 +209,12 @@ class IndexStore:
             or vectors.d != manifest.dim
             or len(pieces) != sum(p.pieces for p in passages)
             or len(piece_tokens) != len(pieces)
+            or sentences.shape != (sum(p.sentences for p in passages), manifest.dim)
         ):
             raise self._damaged(folder, "has vectors and passages that do not agree")
         if manifest.kind == "hnsw":
             faiss.downcast_index(vectors).hnsw.efSearch = ef_search
-        return Snapshot(manifest, passages, vectors, pieces, piece_tokens, BM25([p.terms for p in passages]))
+        return Snapshot(manifest, passages, vectors, pieces, piece_tokens, sentences, BM25([p.terms for p in passages]))
 
     def check_model(self, manifest: Manifest, expected_model_id: str) -> None:
         check_model(self.location, manifest.model_id, expected_model_id)
@@ -233,7 +245,7 @@ class IndexStore:
             with path.open(encoding="utf-8") as fh:
                 rows = [json.loads(line) for line in fh]
             return [
-                StoredPassage(Passage(**row["passage"]), row["terms"], row["text_sha"], row["pieces"])
+                StoredPassage(Passage(**row["passage"]), row["terms"], row["text_sha"], row["pieces"], row["sentences"])
                 for row in rows
             ]
         except (ValueError, TypeError, KeyError):
@@ -275,8 +287,7 @@ class IndexStore:
         kind: str,
         passages: list[StoredPassage],
         vectors: np.ndarray,
-        pieces: np.ndarray,
-        piece_tokens: np.ndarray,
+        pieces: Pieces,
         documents: dict[str, dict],
         hnsw: dict[str, int] | None = None,
         carried_over: frozenset[str] = frozenset(),
@@ -293,8 +304,9 @@ class IndexStore:
         dim = int(vectors.shape[1])
         index = build_faiss_index(vectors, kind, **(hnsw or {}))
         faiss.write_index(index, str(staging / _VECTORS))
-        np.save(staging / _PIECES, pieces.astype(np.float16), allow_pickle=False)
-        np.save(staging / _PIECE_TOKENS, piece_tokens.astype(np.int32), allow_pickle=False)
+        np.save(staging / _PIECES, pieces.means.astype(np.float16), allow_pickle=False)
+        np.save(staging / _PIECE_TOKENS, pieces.counts.astype(np.int32), allow_pickle=False)
+        np.save(staging / _SENTENCES, pieces.alone.astype(np.float16), allow_pickle=False)
         with (staging / _PASSAGES).open("w", encoding="utf-8") as fh:
             for sp in passages:
                 row = {
@@ -302,6 +314,7 @@ class IndexStore:
                     "terms": sp.terms,
                     "text_sha": sp.text_sha,
                     "pieces": sp.pieces,
+                    "sentences": sp.sentences,
                 }
                 fh.write(json.dumps(row, ensure_ascii=False) + "\n")
         manifest = Manifest(
@@ -350,6 +363,11 @@ def build_faiss_index(vectors: np.ndarray, kind: str, m: int = 32, ef_constructi
     if len(vectors):
         index.add(np.ascontiguousarray(vectors, dtype=np.float32))
     return index
+
+
+def _starts(counts: Iterable[int]) -> np.ndarray:
+    """Where each passage's rows begin in an array of all passages' rows, and the end."""
+    return np.concatenate([[0], np.cumsum(list(counts))]).astype(np.int64)
 
 
 def _sha256(path: Path) -> str:

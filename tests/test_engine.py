@@ -131,6 +131,30 @@ def test_reindexing_unchanged_corpus_embeds_nothing_and_edits_touch_one_document
     }
 
 
+def test_each_sentence_is_stored_as_embedded_alone_and_reused_with_its_passage(make_engine):
+    import numpy as np
+
+    from retrieval.sentences import sentence_pieces, sentence_texts
+
+    texts = {"a.txt": "灯塔建于1874年。它高三十米，由铸铁制成。\n\nThe keeper lived there. He left in 1950.\n"}
+    engine = make_engine(texts)
+
+    def stored_and_fresh():
+        snapshot = engine.snapshot()
+        for row, pieces in enumerate(snapshot.pieces_of(range(snapshot.size))):
+            text = snapshot.passage(row).text
+            fresh = engine.embedder.embed_passages(sentence_texts(text, sentence_pieces(text)))
+            yield pieces.alone, fresh
+
+    for alone, fresh in stored_and_fresh():
+        assert alone.shape == fresh.shape and len(alone) == 2
+        assert np.min(np.sum(alone * fresh, axis=1)) > 0.999  # float16 on disk
+    texts["b.txt"] = "另一篇。\n"
+    assert engine.update(documents=_docs(texts)).embedded == 1  # a.txt's vectors, sentences too, are reused
+    for alone, fresh in stored_and_fresh():
+        assert np.min(np.sum(alone * fresh, axis=1)) > 0.999
+
+
 def test_documents_read_by_an_older_ingest_are_read_again_without_embedding_again(make_engine, monkeypatch):
     from retrieval import indexer
 

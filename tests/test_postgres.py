@@ -22,7 +22,7 @@ from retrieval.engine import Engine
 from retrieval.errors import IndexLockedError, IndexUnavailableError, ModelMismatchError
 from retrieval.ingest import Document
 from retrieval.pg_store import PgStore
-from retrieval.storage import open_store
+from retrieval.storage import Pieces, open_store
 
 from .conftest import EVAL_DIR, ROOT, make_settings, postgres_index
 from .fake_bot_api import FakeBotApi
@@ -104,7 +104,8 @@ def test_rebuild_and_a_changed_model_replace_every_row(make_engine, postgres_url
     store = open_store(engine.settings)
     with store.writer():  # another model, of another dimension, wrote the index
         store.commit(model_id="other", kind="flat", passages=[], vectors=np.zeros((0, 3), np.float32),
-                     pieces=np.zeros((0, 3), np.float32), piece_tokens=np.zeros(0, np.int32), documents={})
+                     pieces=Pieces(np.zeros((0, 3), np.float32), np.zeros(0, np.int32), np.zeros((0, 3), np.float32)),
+                     documents={})
     with pytest.raises(ModelMismatchError, match="was built with model 'other'"):
         Engine.open(engine.settings, embedder=engine.embedder)
     back = engine.update(documents=[Document("a.txt", A)])

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from retrieval.errors import IndexCorruptError, IndexLockedError, IndexNotFoundError, ModelMismatchError
+from retrieval.storage import Pieces
 from retrieval.store import IndexStore, StoredPassage, text_sha
 from retrieval.types import Passage
 
@@ -16,7 +17,7 @@ DIM = 8
 
 def stored(i: int, document: str = "a.txt") -> StoredPassage:
     text = f"第{i}段文字 paragraph {i}"
-    return StoredPassage(Passage(f"id{i}", document, i, None, text, 0, len(text)), [f"t{i}"], text_sha(text), 1)
+    return StoredPassage(Passage(f"id{i}", document, i, None, text, 0, len(text)), [f"t{i}"], text_sha(text), 1, 1)
 
 
 def commit(store: IndexStore, n: int = 5, kind: str = "flat", model_id: str = "m1"):
@@ -29,8 +30,7 @@ def commit(store: IndexStore, n: int = 5, kind: str = "flat", model_id: str = "m
             kind=kind,
             passages=[stored(i) for i in range(n)],
             vectors=vectors,
-            pieces=vectors,
-            piece_tokens=np.ones(n, dtype=np.int32),
+            pieces=Pieces(vectors, np.ones(n, dtype=np.int32), vectors),
             documents={"a.txt": {"sha256": "x", "passages": n, "indexed_at": "now"}},
         )
     return manifest, vectors
