@@ -28,6 +28,12 @@ class Embedder(Protocol):
         """(len(texts), dim) float32, rows L2-normalised; texts get the model's passage prompt."""
         ...
 
+    def embed_sentences(self, texts: Sequence[str]) -> np.ndarray:
+        """As `embed_passages`, for the sentences indexing embeds one by one
+        (the decision's signals, never compared with stored passage vectors):
+        a runtime may use a faster, close approximation of the model here."""
+        ...
+
     def embed_passage_pieces(
         self, texts: Sequence[str], pieces: Sequence[Sequence[tuple[int, int]]]
     ) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:

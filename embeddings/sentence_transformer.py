@@ -145,6 +145,9 @@ class SentenceTransformerEmbedder:
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         return self._embed(texts, self.passage_prompt)
 
+    def embed_sentences(self, texts: Sequence[str]) -> np.ndarray:
+        return self._embed(texts, self.passage_prompt)
+
     def embed_passage_pieces(
         self, texts: Sequence[str], pieces: Sequence[Sequence[tuple[int, int]]]
     ) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:

@@ -189,9 +189,9 @@ def _vectors_for(
 ) -> tuple[np.ndarray, Pieces, int, float]:
     """Passage vectors and sentence pieces (storage.Pieces) for every
     passage, reused where the same text was embedded before. One forward
-    pass per new text gives its vector and its clause means; a second, over
-    its sentences one by one, is about half as long (short texts attend over
-    few tokens). Returns them with the count of texts embedded and the
+    pass per new text gives its vector and its clause means; a second embeds
+    its sentences one by one (embed_sentences: short texts, and on ONNX
+    Runtime an int8 model, so about a third of the first's cost). Returns them with the count of texts embedded and the
     seconds spent."""
     known: dict[str, _Vectors] = {}
     if previous is not None:
@@ -213,7 +213,7 @@ def _vectors_for(
         sentences = [sentence_pieces(text) for text in chunk]
         spans = [[span for sentence in split for span in sentence] for split in sentences]
         vectors, means, counts = embedder.embed_passage_pieces(chunk, spans)
-        alone = embedder.embed_passages([t for text, split in zip(chunk, sentences) for t in sentence_texts(text, split)])
+        alone = embedder.embed_sentences([t for text, split in zip(chunk, sentences) for t in sentence_texts(text, split)])
         ends = np.cumsum([len(split) for split in sentences])
         for sha, vector, mean, count, own in zip(shas[first : first + batch], vectors, means, counts, np.split(alone, ends[:-1])):
             known[sha] = _Vectors(vector, Pieces(mean, count, own))

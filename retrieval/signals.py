@@ -73,7 +73,7 @@ def measure(snapshot: IndexView, result: SearchResult, background: float, null: 
     weights = {w: snapshot.idf(w) for w in query.words}
     (pieces,) = snapshot.pieces_of([top.row])
     sentences = _sentences(query.text, query.vector, snapshot.passage(top.row).text, pieces, weights)
-    best = float((pieces.alone @ query.vector).max())
+    best = float(sentences.features[:, SENTENCE_FEATURES.index("alone_cosine")].max())
     decision = {
         "dense_over_null": (top.dense - null.dense_mean) / null.dense_std,
         "sentence_over_null": (best - null.sentence_mean) / null.sentence_std,

@@ -316,6 +316,16 @@ def test_onnx_runtime_agrees_with_torch(embedder, onnx_embedder, language):
         np.testing.assert_allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
 
 
+@pytest.mark.parametrize("language", ["zh", "en", "mixed"])
+def test_onnx_sentences_from_the_int8_model_agree_with_the_float32_one(onnx_embedder, language):
+    from retrieval.sentences import sentence_pieces, sentence_texts
+
+    sentences = [s for t in RUNTIME_TEXTS[language] for s in sentence_texts(t, sentence_pieces(t))]
+    ours = onnx_embedder.embed_sentences(sentences)
+    assert ours.dtype == np.float32 and ours.shape == (len(sentences), 384)
+    assert _cosines(ours, onnx_embedder.embed_passages(sentences)).min() >= 0.99
+
+
 def test_onnx_runtime_metadata_and_token_counts(embedder, onnx_embedder):
     for name in ("model_id", "dim", "max_tokens", "query_prompt", "passage_prompt"):
         assert getattr(onnx_embedder, name) == getattr(embedder, name)

@@ -143,7 +143,7 @@ def test_each_sentence_is_stored_as_embedded_alone_and_reused_with_its_passage(m
         snapshot = engine.snapshot()
         for row, pieces in enumerate(snapshot.pieces_of(range(snapshot.size))):
             text = snapshot.passage(row).text
-            fresh = engine.embedder.embed_passages(sentence_texts(text, sentence_pieces(text)))
+            fresh = engine.embedder.embed_sentences(sentence_texts(text, sentence_pieces(text)))
             yield pieces.alone, fresh
 
     for alone, fresh in stored_and_fresh():
