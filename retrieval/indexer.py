@@ -191,8 +191,8 @@ def _vectors_for(
     passage, reused where the same text was embedded before. One forward
     pass per new text gives its vector and its clause means; a second embeds
     its sentences one by one (embed_sentences: short texts, and on ONNX
-    Runtime an int8 model, so about a third of the first's cost). Returns them with the count of texts embedded and the
-    seconds spent."""
+    Runtime an int8 model, so about a third of the first's cost). Returns
+    them with the count of texts embedded and the seconds spent."""
     known: dict[str, _Vectors] = {}
     if previous is not None:
         needed = {sp.text_sha for sp in passages}

@@ -43,7 +43,7 @@ from config.settings import SettingsError
 
 from .errors import IndexCorruptError, IndexLockedError, IndexNotFoundError, IndexUnavailableError
 from .lexical import B, K1, bm25_idf
-from .storage import Pieces, StoredPassage, check_model, crash_point, now
+from .storage import Pieces, StoredPassage, check_model, crash_point, now, row_starts
 from .store import FORMAT_VERSION, Manifest
 from .types import IndexInfo, Passage
 
@@ -312,8 +312,8 @@ class PgStore:
         return version, True
 
     def _insert(self, conn, version, passages, vectors, pieces: Pieces, carried_over) -> None:
-        starts = np.concatenate([[0], np.cumsum([sp.pieces for sp in passages])]).astype(np.int64)
-        firsts = np.concatenate([[0], np.cumsum([sp.sentences for sp in passages])]).astype(np.int64)
+        starts = row_starts(sp.pieces for sp in passages)
+        firsts = row_starts(sp.sentences for sp in passages)
         new = [i for i, sp in enumerate(passages) if sp.passage.document not in carried_over]
         if not new:
             return

@@ -3,11 +3,12 @@
 Each means the same in any corpus and language. For the decision: how far
 the best passage and its best sentence (embedded alone, see storage.Pieces)
 stand above what unrelated everyday texts score in this index
-(background.py's null, in standard deviations), how much closer the question is to the passage than to those texts, and
-whether question and passage are written in different scripts (cosines
-across languages run lower). For the short answer, per sentence of the best
-passage: its cosine and its best clause's cosine to the question (pooled
-from the passage's own token embeddings), its cosine embedded alone, how much of the question's
+(background.py's null, in standard deviations), how much closer the
+question is to the passage than to those texts, and whether question and
+passage are written in different scripts (cosines across languages run
+lower). For the short answer, per sentence of the best passage: its cosine
+and its best clause's cosine to the question (pooled from the passage's own
+token embeddings), its cosine embedded alone, how much of the question's
 weight (IDF) it writes and the sentence before it writes, shared Chinese
 characters, and whether it holds the kind of fact asked for
 (answer_types.py). Signals that did not earn their place in the

@@ -170,6 +170,12 @@ def pool_sentences(sentences: list[list[tuple[int, int]]], means: np.ndarray, co
     return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-9)
 
 
+def row_starts(counts: Iterable[int]) -> np.ndarray:
+    """Where each passage's rows begin in an array of all passages' rows
+    (clause pieces, sentences), and where the last ends."""
+    return np.concatenate([[0], np.cumsum(list(counts))]).astype(np.int64)
+
+
 def text_sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

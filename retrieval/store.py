@@ -35,7 +35,7 @@ import numpy as np
 
 from .errors import IndexCorruptError, IndexLockedError, IndexNotFoundError
 from .lexical import BM25
-from .storage import Pieces, StoredPassage, check_model, crash_point, now, text_sha
+from .storage import Pieces, StoredPassage, check_model, crash_point, now, row_starts, text_sha
 from .types import DocumentInfo, IndexInfo, Passage
 
 __all__ = ["IndexStore", "Manifest", "Snapshot", "StoredPassage", "build_faiss_index", "crash_point", "now", "text_sha"]
@@ -91,8 +91,8 @@ class Snapshot:
         return self.manifest.version
 
     def __post_init__(self) -> None:
-        self._piece_starts = _starts(sp.pieces for sp in self.passages)
-        self._sentence_starts = _starts(sp.sentences for sp in self.passages)
+        self._piece_starts = row_starts(sp.pieces for sp in self.passages)
+        self._sentence_starts = row_starts(sp.sentences for sp in self.passages)
 
     @property
     def size(self) -> int:
@@ -363,11 +363,6 @@ def build_faiss_index(vectors: np.ndarray, kind: str, m: int = 32, ef_constructi
     if len(vectors):
         index.add(np.ascontiguousarray(vectors, dtype=np.float32))
     return index
-
-
-def _starts(counts: Iterable[int]) -> np.ndarray:
-    """Where each passage's rows begin in an array of all passages' rows, and the end."""
-    return np.concatenate([[0], np.cumsum(list(counts))]).astype(np.int64)
 
 
 def _sha256(path: Path) -> str:
