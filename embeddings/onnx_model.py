@@ -167,29 +167,24 @@ class _WordTable:
     corpus uses, a few MB for most, instead of with the whole table."""
 
     def __init__(self, path: Path) -> None:
-        with path.open("rb") as fh:
-            fmt = np.lib.format
-            read_header = fmt.read_array_header_1_0 if fmt.read_magic(fh) == (1, 0) else fmt.read_array_header_2_0
-            shape, fortran, dtype = read_header(fh)
-            offset = fh.tell()
+        self._file = path.open("rb")  # closed with this object; rows are read by position
+        fmt = np.lib.format
+        read_header = fmt.read_array_header_1_0 if fmt.read_magic(self._file) == (1, 0) else fmt.read_array_header_2_0
+        shape, fortran, dtype = read_header(self._file)
         if len(shape) != 2 or fortran or dtype != np.float16:
             raise ValueError(f"{path.name} is not a float16 table of token rows")
-        self._fd = os.open(path, os.O_RDONLY)
-        self._offset, self._row_bytes = offset, shape[1] * 2
+        self._offset, self._row_bytes = self._file.tell(), shape[1] * 2
         self._slot = np.full(shape[0], -1, dtype=np.int64)  # where a token's row is in _rows
         self._rows = np.empty((1024, shape[1]), dtype=np.float16)
         self._used = 0
         self._lock = threading.Lock()
-
-    def __del__(self) -> None:
-        os.close(self._fd)
 
     def lookup(self, ids: np.ndarray) -> np.ndarray:
         """float32 rows of ``ids`` (any shape), shaped ids.shape + (dim,)."""
         with self._lock:
             new = np.unique(ids[self._slot[ids] < 0])
             if new.size:
-                data = b"".join(os.pread(self._fd, self._row_bytes, self._offset + int(i) * self._row_bytes) for i in new)
+                data = b"".join(os.pread(self._file.fileno(), self._row_bytes, self._offset + int(i) * self._row_bytes) for i in new)
                 if len(data) != new.size * self._row_bytes:
                     raise OSError("the word-embedding table is shorter than its header says")
                 while self._used + new.size > len(self._rows):
