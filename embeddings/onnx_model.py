@@ -30,7 +30,9 @@ share the default model's id.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import os
 import shutil
 import threading
@@ -123,14 +125,33 @@ def _export(model_dir: Path, out: Path) -> None:
         raise EmbeddingModelError("the ONNX export of the embedding model did not fuse its attention layers")
     optimised.save_model_to_file(str(out / _ONNX_FILE), use_external_data_format=True, all_tensors_to_one_file=True)
     traced.unlink()
-    quantize_dynamic(
-        str(out / _ONNX_FILE), str(out / _INT8_FILE), weight_type=QuantType.QInt8, per_channel=True,
-        # The fused attention nodes are of ONNX Runtime's own domain, which
-        # shape inference does not know; their outputs are float.
-        extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
-    )
+    with _root_logger_quiet():
+        quantize_dynamic(
+            str(out / _ONNX_FILE), str(out / _INT8_FILE), weight_type=QuantType.QInt8, per_channel=True,
+            # The fused attention nodes are of ONNX Runtime's own domain, which
+            # shape inference does not know; their outputs are float.
+            extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+        )
     source = {"model_dir": model_dir.name, "export_revision": _EXPORT_REVISION, "torch": torch.__version__}
     (out / "onnx_source.json").write_text(json.dumps(source, indent=2) + "\n", encoding="utf-8")
+
+
+@contextlib.contextmanager
+def _root_logger_quiet():
+    """onnxruntime.quantization advises pre-processing (shape inference meant
+    for image models) through `logging.warning`, which would also give the
+    root logger a stderr handler for the rest of the process; the user can do
+    nothing with the advice."""
+    root = logging.getLogger()
+    guard = logging.NullHandler()  # so logging.warning does not call basicConfig
+    root.addHandler(guard)
+    previous = root.manager.disable
+    logging.disable(logging.WARNING)
+    try:
+        yield
+    finally:
+        logging.disable(previous)
+        root.removeHandler(guard)
 
 
 def build_onnx_model(model_dir: Path) -> Path:

@@ -374,6 +374,24 @@ def test_onnx_export_is_reused(onnx_embedder, monkeypatch):
     assert onnx_model.build_onnx_model(model_dir) == onnx_model.onnx_model_dir(model_dir)
 
 
+def test_onnx_export_keeps_quantisation_advice_off_the_console():
+    # onnxruntime.quantization writes its advice with logging.warning, which
+    # also installs a stderr handler on a root logger that has none; run in a
+    # fresh interpreter, since pytest gives the root logger handlers of its own.
+    script = (
+        "import logging; from embeddings.onnx_model import _root_logger_quiet\n"
+        "with _root_logger_quiet():\n"
+        "    logging.warning('Please consider to run pre-processing before quantization.')\n"
+        "assert not logging.getLogger().handlers, 'a handler was left on the root logger'\n"
+        "logging.getLogger('citebot').error('still heard')\n"
+    )
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "pre-processing" not in done.stderr
+    assert "still heard" in done.stderr  # logging works again afterwards
+
+
 def test_failed_onnx_export_leaves_nothing_behind(tmp_path, monkeypatch):
     from embeddings import onnx_model
 
