@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from .answer_types import holds_asked
 from .lexical import tokenize
-from .sentences import is_chinese, split_clauses
+from .sentences import clause_bounds, is_chinese
 
 # The longest short answer, in characters; a longer first sentence is cut
 # down to its best run of clauses. Leave-one-corpus-out answer-hit at 160,
@@ -48,15 +48,15 @@ def _join(sentences: list[str], chosen: list[int]) -> str:
 def shorten(question: str, sentence: str) -> str:
     if len(sentence) <= MAX_ANSWER_CHARS:
         return sentence
-    clauses = split_clauses(sentence)
+    bounds = clause_bounds(sentence)
     windows = []
-    for start in range(len(clauses)):
-        text = ""
-        for clause in clauses[start:]:
-            if text and len(text) + len(clause) > MAX_ANSWER_CHARS:
+    for first, (start, end) in enumerate(bounds):
+        for _, stop in bounds[first + 1 :]:
+            if stop - start > MAX_ANSWER_CHARS:
                 break
-            text += clause
-        windows.append(text)
+            end = stop
+        # A slice of the sentence, so the spaces after its commas stay.
+        windows.append(sentence[start:end])
     asked = set(tokenize(question))
     if not asked or not windows:
         return sentence

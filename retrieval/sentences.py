@@ -19,9 +19,10 @@ def split_sentences(text: str) -> list[str]:
     return [text[a:b] for a, b in _spans_after(text, _SENTENCE_END)]
 
 
-def split_clauses(sentence: str) -> list[str]:
-    """Split a sentence at commas and colons, keeping the separators."""
-    return [sentence[a:b] for a, b in _spans_after(sentence, _CLAUSE_END)]
+def clause_bounds(sentence: str) -> list[tuple[int, int]]:
+    """Where each clause of a sentence starts and ends: split at commas and
+    colons, the separators kept, the whitespace between clauses left out."""
+    return _spans_after(sentence, _CLAUSE_END)
 
 
 def clause_spans(text: str) -> list[list[tuple[int, int]]]:

@@ -1,4 +1,4 @@
-from retrieval.extract import MAX_ANSWER_CHARS, short_answer
+from retrieval.extract import MAX_ANSWER_CHARS, short_answer, shorten
 
 SENTENCES = [f"Fact number {i:02d} here." for i in range(10)]  # 20 characters each
 
@@ -23,3 +23,12 @@ def test_never_longer_than_the_longest_short_answer():
     answer = short_answer("What about the bridge?", sentences, list(range(30)))
     assert len(answer) <= MAX_ANSWER_CHARS
     assert answer.startswith(sentences[0])
+
+
+def test_a_long_sentence_is_cut_to_a_run_of_its_clauses_as_written():
+    clause = "the river runs past the old mill and on towards the sea"
+    sentence = "In the valley, " + ", ".join([clause] * 4) + ", and the bridge over it is 503 metres long, built in 1932."
+    answer = shorten("How long is the bridge?", sentence)
+    assert len(answer) <= MAX_ANSWER_CHARS
+    assert "503 metres" in answer
+    assert answer in sentence  # a slice: the spaces after the commas are kept
