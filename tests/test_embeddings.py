@@ -392,6 +392,24 @@ def test_onnx_export_keeps_quantisation_advice_off_the_console():
     assert "still heard" in done.stderr  # logging works again afterwards
 
 
+def test_an_export_replaces_those_of_earlier_revisions(tmp_path, monkeypatch):
+    from embeddings import onnx_model
+
+    def export(model_dir, out):
+        (out / onnx_model._INT8_FILE).write_bytes(b"int8")
+
+    model_dir = tmp_path / "model"
+    model_dir.mkdir()
+    older = tmp_path / "model-onnx-r1"
+    older.mkdir()
+    (older / "model.onnx").write_bytes(b"an old export")
+    other_model = tmp_path / "other-model-onnx-r1"
+    other_model.mkdir()
+    monkeypatch.setattr(onnx_model, "_export", export)
+    target = onnx_model.build_onnx_model(model_dir)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["model", target.name, "other-model-onnx-r1"])
+
+
 def test_failed_onnx_export_leaves_nothing_behind(tmp_path, monkeypatch):
     from embeddings import onnx_model
 
