@@ -6,7 +6,10 @@ stand above what unrelated everyday texts score in this index
 (background.py's null, in standard deviations), how much closer the
 question is to the passage than to those texts, and whether question and
 passage are written in different scripts (cosines across languages run
-lower). For the short answer, per sentence of the best passage: its cosine
+lower). The best sentence's standing counts once more, with a slope of its
+own, for a question in the other script: across languages the cosines of
+related and unrelated texts lie closer together, so the same standing
+above the null means less there. For the short answer, per sentence of the best passage: its cosine
 and its best clause's cosine to the question (pooled from the passage's own
 token embeddings), its cosine embedded alone, how much of the question's
 weight (IDF) it writes and the sentence before it writes, shared Chinese
@@ -34,6 +37,7 @@ DECISION_FEATURES = (
     "sentence_over_null",
     "sentence_over_background",
     "cross_lingual",
+    "cross_lingual_sentence_over_null",
 )
 
 SENTENCE_FEATURES = (
@@ -75,11 +79,14 @@ def measure(snapshot: IndexView, result: SearchResult, background: float, null: 
     (pieces,) = snapshot.pieces_of([top.row])
     sentences = _sentences(query.text, query.vector, snapshot.passage(top.row).text, pieces, weights)
     best = float(sentences.features[:, SENTENCE_FEATURES.index("alone_cosine")].max())
+    cross_lingual = float(null.question_chinese != null.passage_chinese)
+    sentence_over_null = (best - null.sentence_mean) / null.sentence_std
     decision = {
         "dense_over_null": (top.dense - null.dense_mean) / null.dense_std,
-        "sentence_over_null": (best - null.sentence_mean) / null.sentence_std,
+        "sentence_over_null": sentence_over_null,
         "sentence_over_background": best - background,
-        "cross_lingual": float(null.question_chinese != null.passage_chinese),
+        "cross_lingual": cross_lingual,
+        "cross_lingual_sentence_over_null": cross_lingual * sentence_over_null,
     }
     return Signals(np.array([decision[f] for f in DECISION_FEATURES]), sentences)
 

@@ -34,10 +34,14 @@ def test_english_question_over_chinese_corpus(engine):
     assert "2769" in answer.citations[0].text
 
 
-# English questions about Chinese text score too close to unrelated English
-# questions for multilingual-e5-small to tell apart reliably (see README,
-# "Measuring"), so only Chinese off-topic questions are asserted here.
-@pytest.mark.parametrize("question", ["谁是2022年诺贝尔文学奖得主？", "如何安装Linux系统？", "红烧肉怎么做才好吃？"])
+# Asked in English of a Chinese article, a question about an unrelated fact
+# is declined too (its best sentence stands below what unrelated texts score
+# across the two languages); everyday advice in English ("How do I bake
+# bread?") still scores like the article's own questions and is not asserted.
+@pytest.mark.parametrize(
+    "question",
+    ["谁是2022年诺贝尔文学奖得主？", "如何安装Linux系统？", "红烧肉怎么做才好吃？", "What is the capital of France?", "How tall is Mount Everest?"],
+)
 def test_unrelated_questions_are_not_answered(engine, question):
     answer = engine.answer(question)
     assert answer.abstained and answer.answer is None and answer.citations == []
