@@ -33,6 +33,7 @@ share the default model's id.
 from __future__ import annotations
 
 import contextlib
+import glob
 import json
 import logging
 import os
@@ -149,15 +150,19 @@ def _root_logger_quiet():
     root logger a stderr handler for the rest of the process; the user can do
     nothing with the advice."""
     root = logging.getLogger()
-    guard = logging.NullHandler()  # so logging.warning does not call basicConfig
-    root.addHandler(guard)
-    previous = root.manager.disable
-    logging.disable(logging.WARNING)
+    handlers = root.handlers[:]
+
+    def mute(record: logging.LogRecord) -> bool:
+        return False
+
+    # A logger's filters see only what is logged on it, not what its
+    # children pass up: other loggers and threads are heard as before.
+    root.addFilter(mute)
     try:
         yield
     finally:
-        logging.disable(previous)
-        root.removeHandler(guard)
+        root.removeFilter(mute)
+        root.handlers[:] = handlers  # without the one basicConfig may have added
 
 
 def build_onnx_model(model_dir: Path) -> Path:
@@ -193,7 +198,7 @@ def _remove_older_exports(model_dir: Path, current: Path) -> None:
     """Exports of earlier revisions are never read again and hold hundreds
     of MB each; a citebot of an older version sharing the cache exports its
     own again on first use."""
-    for older in model_dir.parent.glob(f"{model_dir.name}-onnx-r*"):
+    for older in model_dir.parent.glob(f"{glob.escape(model_dir.name)}-onnx-r*"):
         if older != current and older.is_dir():
             shutil.rmtree(older, ignore_errors=True)
 

@@ -9,10 +9,12 @@ passage are written in different scripts (cosines across languages run
 lower). The best sentence's standing counts once more, with a slope of its
 own, for a question in the other script: across languages the cosines of
 related and unrelated texts lie closer together, so the same standing
-above the null means less there. For the short answer, per sentence of the best passage: its cosine
-and its best clause's cosine to the question (pooled from the passage's own
-token embeddings), its cosine embedded alone, how much of the question's
-weight (IDF) it writes and the sentence before it writes, shared Chinese
+above the null means less there.
+
+For the short answer, per sentence of the best passage: its cosine and its
+best clause's cosine to the question (pooled from the passage's own token
+embeddings), its cosine embedded alone, how much of the question's weight
+(IDF) it writes and the sentence before it writes, shared Chinese
 characters, and whether it holds the kind of fact asked for
 (answer_types.py). Signals that did not earn their place in the
 leave-one-corpus-out figures were dropped: repeated word pairs, what a
