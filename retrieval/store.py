@@ -197,12 +197,7 @@ class IndexStore:
             vectors = faiss.read_index(str(folder / _VECTORS))
         except RuntimeError:
             raise self._damaged(folder / _VECTORS, "cannot be read by FAISS") from None
-        try:
-            pieces = np.load(folder / _PIECES, allow_pickle=False)
-            piece_tokens = np.load(folder / _PIECE_TOKENS, allow_pickle=False)
-            sentences = np.load(folder / _SENTENCES, allow_pickle=False)
-        except ValueError:
-            raise self._damaged(folder / _PIECES, "cannot be read") from None
+        pieces, piece_tokens, sentences = (self._read_array(folder / name) for name in (_PIECES, _PIECE_TOKENS, _SENTENCES))
         if (
             vectors.ntotal != len(passages)
             or len(passages) != manifest.passages
@@ -215,6 +210,12 @@ class IndexStore:
         if manifest.kind == "hnsw":
             faiss.downcast_index(vectors).hnsw.efSearch = ef_search
         return Snapshot(manifest, passages, vectors, pieces, piece_tokens, sentences, BM25([p.terms for p in passages]))
+
+    def _read_array(self, path: Path) -> np.ndarray:
+        try:
+            return np.load(path, allow_pickle=False)
+        except ValueError:
+            raise self._damaged(path, "cannot be read") from None
 
     def check_model(self, manifest: Manifest, expected_model_id: str) -> None:
         check_model(self.location, manifest.model_id, expected_model_id)

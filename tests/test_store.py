@@ -1,6 +1,7 @@
 """The on-disk index: real FAISS files written and read back, checksums,
 the writer lock and atomic versions. No model needed: vectors are random."""
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -97,6 +98,22 @@ def test_damage_is_detected_and_names_the_file(tmp_path: Path, damage):
     commit(store)
     damage(tmp_path / "v000001")
     with pytest.raises(IndexCorruptError, match=r"damaged: .*(faiss|passages|manifest|pieces|CURRENT).*citebot doctor"):
+        store.load()
+
+
+@pytest.mark.parametrize("name", ["pieces.npy", "piece_tokens.npy", "sentences.npy"])
+def test_an_unreadable_array_is_named_even_when_its_checksum_matches(tmp_path: Path, name: str):
+    # Written wrong rather than damaged later, a file passes its checksum:
+    # the message must still name the file that does not load.
+    store = IndexStore(tmp_path)
+    commit(store)
+    version = tmp_path / "v000001"
+    (version / name).write_bytes(b"not an array")
+    manifest = json.loads((version / "manifest.json").read_text())
+    manifest["files"][name] = hashlib.sha256(b"not an array").hexdigest()
+    (version / "manifest.json").write_text(json.dumps(manifest))
+    (tmp_path / "CURRENT").write_text(f"1 {hashlib.sha256((version / 'manifest.json').read_bytes()).hexdigest()}")
+    with pytest.raises(IndexCorruptError, match=rf"{name.replace('.', '[.]')} cannot be read"):
         store.load()
 
 
