@@ -104,10 +104,10 @@ def cmd_index(args, settings: Settings) -> int:
     for file, reason in skipped:
         print(f"citebot: skipped {file}: {reason}", file=sys.stderr)
     print(
-        f"indexed {len(documents)} documents into {engine.store.location} (version {report.version}): "
+        f"indexed {_count(len(documents), 'document')} into {engine.store.location} (version {report.version}): "
         f"{len(report.added)} added, {len(report.updated)} updated, {len(report.unchanged)} unchanged, "
-        f"{len(report.removed)} removed; {report.passages} passages, {report.embedded} embedded "
-        f"in {report.embed_seconds:.2f} s" + (f"; {len(skipped)} files skipped" if skipped else "")
+        f"{len(report.removed)} removed; {_count(report.passages, 'passage')}, {report.embedded} embedded "
+        f"in {report.embed_seconds:.2f} s" + (f"; {_count(len(skipped), 'file')} skipped" if skipped else "")
     )
     return EXIT_SKIPPED if skipped else 0
 
@@ -246,8 +246,8 @@ def cmd_doctor(args, settings: Settings) -> int:
     store = open_store(settings)
     info = store.verify()  # raises a clear error naming what is damaged
     print(
-        f"ok: {store.location} version {info.version}, {len(info.documents)} documents, "
-        f"{info.passages} passages, model {info.model_id}, {info.kind} index, built {info.built_at}"
+        f"ok: {store.location} version {info.version}, {_count(len(info.documents), 'document')}, "
+        f"{_count(info.passages, 'passage')}, model {info.model_id}, {info.kind} index, built {info.built_at}"
     )
     return 0
 
@@ -342,6 +342,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int)
     p.add_argument("--create", action="store_true", help="start with an empty index if there is none")
     return parser
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 class _progress_bar:

@@ -137,6 +137,7 @@ def test_ask_json_batch_and_repl_on_the_sample_index(engine):
 def test_quick_start_indexes_the_bundled_sample(tmp_path):
     result = citebot("index", str(ROOT / "examples"), index=tmp_path / "idx")
     assert result.returncode == 0, result.stderr
+    assert "indexed 1 document into" in result.stdout
     assert "1 added" in result.stdout and "46 passages" in result.stdout
     again = citebot("index", str(ROOT / "examples"), index=tmp_path / "idx")
     assert "1 unchanged" in again.stdout and "0 embedded" in again.stdout
